@@ -1,0 +1,1 @@
+"""Shared vocabulary of the harness. Depends on nothing else in the package."""

@@ -1,0 +1,1 @@
+"""Network layer: the embedded Toxiproxy-compatible server and the control API scenarios use."""
