@@ -10,15 +10,14 @@ import argparse
 import importlib
 import sys
 
+from harness.core.errors import HarnessError
+
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "toxiproxy": ("harness.network.toxiproxy.command", "run the embedded Toxiproxy-compatible server"),
     "serve": ("harness.server.command", "run the reference server (the field-service backend)"),
+    "client": ("harness.client.command", "run the reference client (the device) with a control channel"),
 }
-
-
-class HarnessError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
