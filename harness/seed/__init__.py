@@ -1,0 +1,1 @@
+"""Seeded fixture data: faker-made customers and jobs, and sample photos and signatures."""
