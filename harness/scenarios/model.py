@@ -1,0 +1,180 @@
+"""A scenario as typed objects: what the runner executes, whether it came from YAML or from Python.
+
+Every step records the line it was written on (0 when built in Python), so a failure can point
+back at the scenario file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SEED = 0
+DEFAULT_DEADLINE_S = 60.0
+SLOW_CLOSE_DEFAULT_MS = 1000  # `network: slow_close` without a delay (schema.json says 1 s)
+
+# Network words a step may use alone, and the conditions that take parameters.
+NETWORK_WORDS = ("offline", "online", "blackhole", "connection_reset", "slow_close", "clear")
+NETWORK_CONDITIONS = (
+    "profile", "latency", "bandwidth", "cut_after", "blackhole", "connection_reset", "slow_close", "flapping",
+)
+
+
+@dataclass(frozen=True)
+class NetworkCondition:
+    """One network change in the scenario's words, e.g. ``latency`` with ``{"ms": 300}``."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def link_condition(self, seed: int | None = None) -> tuple[str, dict[str, Any]] | None:
+        """The same change as ``harness.network.control.Link.condition(name, **kwargs)`` takes it;
+        None for ``clear`` (remove every condition), which is not a condition of its own.
+        ``flapping``'s ``for_s`` is left to the runner (it removes the condition after that time)."""
+        p = self.params
+        stream = p.get("direction")
+        with_stream = {"stream": stream} if stream else {}
+        if self.name in ("offline", "online"):
+            return self.name, {}
+        if self.name == "profile":
+            return "profile", {"profile": p["name"], "seed": seed}
+        if self.name == "latency":
+            return "latency", {"ms": p["ms"], "jitter": p.get("jitter", 0), **with_stream}
+        if self.name == "bandwidth":
+            # kbps = kilobits/s (as network profiles are quoted); the Link takes kilobytes/s.
+            return "bandwidth", {"kb_per_s": max(1, round(p["kbps"] / 8)), **with_stream}
+        if self.name == "cut_after":
+            return "cut_after", {"nbytes": p["bytes"], **with_stream}
+        if self.name == "blackhole":
+            return "blackhole", {"stream": stream or "both"}
+        if self.name == "connection_reset":
+            return "connection_reset", {"after_ms": p.get("after_ms", 0), **with_stream}
+        if self.name == "slow_close":
+            return "slow_close", {"delay_ms": p.get("delay_ms", SLOW_CLOSE_DEFAULT_MS), **with_stream}
+        if self.name == "flapping":
+            return "flapping", {"up": p["up_s"], "down": p["down_s"], "seed": seed}
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    line: int = 0
+    label: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkStep(Step):
+    conditions: tuple[NetworkCondition, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionStep(Step):
+    """A technician acts on their device: ``action`` is one of schema.json's ``do`` values."""
+
+    technician: str
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficeStep(Step):
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultStep(Step):
+    """The server answers the next ``count`` requests on ``route`` with ``status``."""
+
+    route: str
+    status: int
+    retry_after: float | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitThenFailStep(Step):
+    route: str
+    count: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelayStep(Step):
+    route: str
+    seconds: float
+    count: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class KillStep(Step):
+    target: str  # "device" or "server"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestartStep(Step):
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitStep(Step):
+    """Either a pause of ``seconds``, or until a condition holds (``until``) within ``deadline_s``."""
+
+    seconds: float | None = None
+    until: str | None = None
+    deadline_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpectStep(Step):
+    """Expectations at this point; None means "not checked"."""
+
+    verdict: str | None = None
+    violations: tuple[str, ...] | None = None
+    sync_state: str | None = None
+    queued: int | None = None
+    card_refused: bool | None = None
+    job_visible: str | None = None
+    schedule_stale: bool | None = None
+    job_status: dict[str, str] | None = None
+    emails: int | None = None
+    charges: int | None = None
+    max_retries: int | None = None
+    max_requests: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    technician: str
+    title: str | None = None
+    status: str = "scheduled"
+    customer: dict[str, str] | None = None
+    line_items: tuple[dict[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Bugs:
+    """Seeded bugs to switch on, by side (names from harness/server/bugs.py and harness/client/bugs.py)."""
+
+    server: tuple[str, ...] = ()
+    client: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setup:
+    technicians: tuple[str, ...]
+    jobs: tuple[Job, ...]
+    network: NetworkStep | None = None
+    bugs: Bugs = field(default_factory=Bugs)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    setup: Setup
+    steps: tuple[Step, ...]
+    tags: tuple[str, ...] = ()
+    seed: int = DEFAULT_SEED
+    deadline_s: float = DEFAULT_DEADLINE_S
+    source: str | None = None  # the file it was read from

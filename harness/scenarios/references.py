@@ -1,0 +1,72 @@
+"""Checks the schema cannot express: names used in steps must be declared (technicians, jobs, bugs)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from harness.scenarios.errors import Path, Problem, did_you_mean, format_path
+from harness.scenarios.yaml_marks import Marks
+
+
+def reference_problems(data: dict[str, Any], marks: Marks) -> list[Problem]:
+    """Problems in a scenario that already matches the schema."""
+    problems: list[Problem] = []
+
+    def unknown(path: Path, value: Any, choices: list[str], what: str, *, key: bool = False) -> None:
+        known = ", ".join(choices) or "none yet"
+        problems.append(Problem(
+            marks.line(path, scalar=not key),
+            f"{format_path(path)}: {value!r} is not {what} (known: {known}).{did_you_mean(value, choices)}",
+        ))
+
+    setup = data["setup"]
+    technicians: list[str] = list(setup["technicians"])
+    jobs: list[str] = []
+    for index, job in enumerate(setup["jobs"]):
+        path: Path = ("setup", "jobs", index)
+        if job["id"] in jobs:
+            message = f"{format_path(path)}.id: job {job['id']!r} is declared twice; give each job its own id"
+            problems.append(Problem(marks.line(path + ("id",), scalar=True), message))
+        jobs.append(job["id"])
+        if job["technician"] not in technicians:
+            unknown(path + ("technician",), job["technician"], technicians, "a technician of setup.technicians")
+    a_job = "a job of setup.jobs or of an earlier assign_job step"
+    a_technician = "a technician of setup.technicians"
+    for index, step in enumerate(data["steps"]):
+        path = ("steps", index)
+        args = step.get("args") or {}
+        if "as" in step and step["as"] not in technicians:
+            unknown(path + ("as",), step["as"], technicians, a_technician)
+        if step.get("office") == "assign_job":
+            if args["technician"] not in technicians:
+                unknown(path + ("args", "technician"), args["technician"], technicians, a_technician)
+            if args["job"] in jobs:
+                message = (f"{format_path(path)}.args.job: job {args['job']!r} already exists;"
+                           " a new assignment needs a new id")
+                problems.append(Problem(marks.line(path + ("args", "job"), scalar=True), message))
+            jobs.append(args["job"])
+        elif "job" in args and args["job"] not in jobs:
+            unknown(path + ("args", "job"), args["job"], jobs, a_job)
+        expect = step.get("expect") or {}
+        if "job_visible" in expect and expect["job_visible"] not in jobs:
+            unknown(path + ("expect", "job_visible"), expect["job_visible"], jobs, a_job)
+        for job in expect.get("job_status") or {}:
+            if job not in jobs:
+                unknown(path + ("expect", "job_status", job), job, jobs, a_job, key=True)
+    for side, names in (setup.get("bugs") or {}).items():
+        known = _seeded_bugs(side)
+        if known is None:
+            continue  # that side's bug list is not installed: the runner will refuse unknown names
+        for index, name in enumerate(names):
+            if name not in known:
+                unknown(("setup", "bugs", side, index), name, known, f"a seeded bug of harness/{side}/bugs.py")
+    return problems
+
+
+def _seeded_bugs(side: str) -> list[str] | None:
+    try:
+        module = importlib.import_module(f"harness.{side}.bugs")
+    except ImportError:
+        return None
+    return list(getattr(module, "BUGS", {})) or None
