@@ -1,0 +1,158 @@
+"""Fault hooks: per tenant and route, answer an error status, delay, or commit then drop the connection.
+
+Runs outermost, on raw ASGI, because ``commit_then_fail`` must let the route commit and then close
+the TCP connection without a single byte of response: raising would make uvicorn answer 500, which
+a client would see as a definite failure rather than the lost response it models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any, Awaitable, Callable
+
+from harness.server import mutations
+from harness.server.auth import bearer_token
+from harness.server.db import Database
+from harness.server.errors import ApiError, error_body
+
+ACTIONS = ("status", "delay", "commit_then_fail")
+FAULT_STATUSES = (500, 502, 503, 504, 429)
+ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+
+
+@dataclass
+class Fault:
+    route: str
+    action: str
+    status: int = 503
+    retry_after: float | None = None
+    seconds: float = 0.0
+    count: int | None = None  # None: every request until the faults are cleared
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.route == "*":
+            return True
+        want_method, _, template = self.route.partition(" ")
+        pattern = "^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template)) + "$"
+        return want_method.upper() in (method.upper(), "*") and re.match(pattern, path) is not None
+
+
+def parse_fault(data: Any) -> Fault:
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_error", "a fault is a JSON object, e.g. {\"route\": \"POST /v1/batch\", \"action\": \"status\", \"status\": 503}")
+    route = data.get("route", "*")
+    if not isinstance(route, str) or (route != "*" and not re.match(r"^[A-Za-z*]+ /\S*$", route)):
+        raise ApiError(422, "validation_error", "route must be '*' or 'METHOD /path' (path templates like {job_id} allowed)")
+    action = data.get("action")
+    if action not in ACTIONS:
+        raise ApiError(422, "validation_error", f"action must be one of {', '.join(ACTIONS)}")
+    try:
+        fault = Fault(route=route, action=action, status=int(data.get("status", 503)),
+                      retry_after=None if data.get("retry_after") is None else float(data["retry_after"]),
+                      seconds=float(data.get("seconds", 0.0)),
+                      count=None if data.get("count") is None else int(data["count"]))
+    except (TypeError, ValueError):
+        raise ApiError(422, "validation_error", "status, retry_after, seconds and count must be numbers") from None
+    if action == "status" and fault.status not in FAULT_STATUSES:
+        raise ApiError(422, "validation_error", f"status must be one of {FAULT_STATUSES}")
+    if not 0 <= fault.seconds <= 300 or (fault.count is not None and fault.count < 1) or (
+            fault.retry_after is not None and not 0 <= fault.retry_after <= 3600):
+        raise ApiError(422, "validation_error", "seconds must be within 0-300, retry_after within 0-3600"
+                       " and count at least 1")
+    return fault
+
+
+class FaultInjector:
+    def __init__(self, db: Database):
+        self.db = db
+        self._faults: dict[str, list[Fault]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, tenant_id: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults.setdefault(tenant_id, []).append(fault)
+
+    def list(self, tenant_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(f) for f in self._faults.get(tenant_id, [])]
+
+    def clear(self, tenant_id: str) -> None:
+        with self._lock:
+            self._faults.pop(tenant_id, None)
+
+    def take(self, tenant_id: str, method: str, path: str) -> Fault | None:
+        """The first matching fault, one use consumed."""
+        with self._lock:
+            faults = self._faults.get(tenant_id, [])
+            for fault in faults:
+                if fault.matches(method, path):
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count == 0:
+                            faults.remove(fault)
+                    return fault
+        return None
+
+    def _tenant_of(self, scope: dict) -> str | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        token = bearer_token(headers)
+        if token is None or not self._faults:
+            return None
+        row = self.db.one("SELECT tenant_id FROM users WHERE token = ?", (token,))
+        return row["tenant_id"] if row else None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable, app: ASGIApp) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            return await app(scope, receive, send)
+        tenant_id = self._tenant_of(scope)
+        fault = self.take(tenant_id, scope["method"], scope["path"]) if tenant_id else None
+        if fault is None:
+            return await app(scope, receive, send)
+        if fault.action == "status":
+            return await send_fault_status(send, fault)
+        if fault.action == "delay":
+            if mutations.match(scope["method"], scope["path"]):
+                # Applied by the idempotency layer after the commit, while the key is still in flight.
+                scope["harness.fault_delay"] = fault.seconds
+            else:
+                await asyncio.sleep(fault.seconds)
+            return await app(scope, receive, send)
+        await commit_then_drop(scope, receive, send, app)
+
+
+async def send_fault_status(send: Callable, fault: Fault) -> None:
+    body = json.dumps(error_body("injected_fault", f"fault hook: {fault.status} injected by the harness")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if fault.retry_after is not None:
+        headers.append((b"retry-after", str(int(fault.retry_after) if fault.retry_after == int(fault.retry_after)
+                                             else fault.retry_after).encode()))
+    await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def commit_then_drop(scope: dict, receive: Callable, send: Callable, app: ASGIApp) -> None:
+    async def swallow(message: dict) -> None:
+        return None
+
+    try:
+        await app(scope, receive, swallow)  # the route runs and commits; its response goes nowhere
+    finally:
+        drop_connection(send)
+
+
+def drop_connection(send: Callable) -> None:
+    """Close the TCP connection under uvicorn's request cycle without sending a response.
+
+    uvicorn passes its ``RequestResponseCycle.send`` bound method as ``send``; the cycle owns the
+    transport. Marking the cycle disconnected stops uvicorn from answering 500 afterwards.
+    """
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("commit_then_fail: no transport to drop (not served by uvicorn)")
+    transport.abort()
+    cycle.disconnected = True

@@ -1,0 +1,162 @@
+"""Idempotency-Key handling (IETF draft, Stripe's semantics), the one path every mutation takes.
+
+Both the single mutation routes and each item of ``POST /v1/batch`` call ``Executor.execute``:
+key check, in-flight lock, fingerprint, replay, dedupe on the client's ``item_id``, then the
+mutation and its stored response committed in one transaction. The seeded bugs that break
+exactly-once (see bugs.py) are switched here, so they behave like the real mistakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.core.contract import DOCUMENT_SEND, canonical_json
+from harness.server import mutations
+from harness.server.auth import Principal
+from harness.server.db import Database, utc_now
+from harness.server.errors import ApiError, describe_validation_errors
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.replayed:
+            self.headers["Idempotent-Replayed"] = "true"
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"the request body is not valid JSON ({exc}); send a JSON object") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the request body nests too deeply; send a flat JSON object") from None
+
+
+def check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise ApiError(400, "idempotency_key_missing",
+                       "this mutation needs an Idempotency-Key header (1-255 chars, e.g. a UUID)")
+    if len(key) > MAX_KEY_LENGTH:
+        raise ApiError(400, "idempotency_key_invalid", f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+    return key
+
+
+async def pause(seconds: float) -> None:
+    """A fault's delay; without one, no yield, so a batch's items are not interleaved with other requests."""
+    if seconds > 0:
+        await asyncio.sleep(seconds)
+
+
+class Executor:
+    def __init__(self, db: Database):
+        self.db = db
+        self._in_flight: set[tuple[str, str]] = set()
+
+    async def execute(self, who: Principal, key: str | None, method: str, path: str, body: Any,
+                      delay: float = 0.0) -> Outcome:
+        found = mutations.match(method, path)
+        if found is None:
+            raise ApiError(404, "route_not_found", f"{method} {path} is not a mutation route; see docs/PROTOCOL.md")
+        mutation, params = found
+        if who.role not in mutation.roles:
+            raise ApiError(403, "forbidden", f"{method} {mutation.template} is not allowed for a {who.role} token")
+        key = check_key(key)
+        fingerprint = hashlib.sha256(f"{method.upper()} {path} ".encode() + canonical_json(body)).hexdigest()
+        bugs = self.db.tenant_bugs(who.tenant_id)
+        item_id = body.get("item_id") if isinstance(body, dict) else None
+
+        if bugs.get("ignore_idempotency_key"):
+            outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=False)
+            await pause(delay)
+            return outcome
+
+        if bugs.get("commit_before_dedupe"):
+            earlier = self._earlier(who, key, fingerprint, item_id, bugs)
+            if earlier is not None:
+                await pause(delay)
+                return earlier
+            outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=False)
+            await pause(delay)  # the window in which a concurrent retry passes the check above
+            with self.db.write() as conn:
+                self._remember(conn, who, key, fingerprint, mutation.kind, item_id, outcome)
+            return outcome
+
+        slot = (who.user_id, key)
+        if slot in self._in_flight:
+            raise ApiError(409, "request_in_progress",
+                           "a request with this Idempotency-Key is still being processed; retry later")
+        earlier = self._earlier(who, key, fingerprint, item_id, bugs)
+        if earlier is not None:
+            await pause(delay)  # a delayed response is delayed for a replay too
+            return earlier
+        self._in_flight.add(slot)
+        try:
+            outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=True)
+            await pause(delay)  # a delayed response: the key stays in flight meanwhile
+            return outcome
+        finally:
+            self._in_flight.discard(slot)
+
+    def _earlier(self, who: Principal, key: str, fingerprint: str, item_id: Any,
+                 bugs: dict[str, bool]) -> Outcome | None:
+        """The stored answer for this key (or this item id), or None if the request is new."""
+        row = self.db.one("SELECT * FROM idempotency WHERE user_id = ? AND key = ?", (who.user_id, key))
+        if row is not None and row["fingerprint"] != fingerprint:
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was already used for a different request; use a new key")
+        if row is None and isinstance(item_id, str):
+            row = self.db.one("SELECT * FROM applied_items WHERE tenant_id = ? AND item_id = ?",
+                              (who.tenant_id, item_id))
+        if row is None:
+            return None
+        outcome = Outcome(row["status"], json.loads(row["body"]), replayed=True)
+        if bugs.get("email_per_retry") and row["kind"] == DOCUMENT_SEND and outcome.status < 300:
+            with self.db.write() as conn:  # the modelled mistake: the email is sent on every request
+                mutations.send_email(conn, who.tenant_id, outcome.body["job_id"], outcome.body["doc_type"],
+                                     outcome.body["item_id"])
+        return outcome
+
+    def _apply(self, who: Principal, key: str, mutation: mutations.Mutation, params: dict[str, str], body: Any,
+               fingerprint: str, *, remember: bool) -> Outcome:
+        with self.db.write() as conn:
+            conn.execute("SAVEPOINT mutation")
+            try:
+                model = mutation.model.model_validate(body)
+                status, result = mutation.apply(conn, who, params, model, key)
+                outcome = Outcome(status, result)
+            except ValidationError as exc:
+                outcome = Outcome(422, {"error": {"code": "validation_error",
+                                                  "message": describe_validation_errors(exc.errors())}})
+            except ApiError as exc:
+                conn.execute("ROLLBACK TO mutation")
+                outcome = Outcome(exc.status, exc.body())
+            conn.execute("RELEASE mutation")
+            if remember:
+                item_id = body.get("item_id") if isinstance(body, dict) else None
+                self._remember(conn, who, key, fingerprint, mutation.kind, item_id, outcome)
+        return outcome
+
+    @staticmethod
+    def _remember(conn: Any, who: Principal, key: str, fingerprint: str, kind: str | None, item_id: Any,
+                  outcome: Outcome) -> None:
+        text = json.dumps(outcome.body)
+        conn.execute("INSERT OR IGNORE INTO idempotency (user_id, key, fingerprint, status, body, kind, created_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (who.user_id, key, fingerprint, outcome.status, text, kind, utc_now()))
+        if outcome.status < 300 and isinstance(item_id, str):
+            conn.execute("INSERT OR IGNORE INTO applied_items (tenant_id, item_id, kind, status, body)"
+                         " VALUES (?, ?, ?, ?, ?)", (who.tenant_id, item_id, kind or "", outcome.status, text))
