@@ -1,0 +1,32 @@
+"""timeout: swallows all data; closes the connection after `timeout` ms (0: never).
+
+Removing this toxic from a live connection closes that connection, as in toxics/timeout.go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from harness.network.toxiproxy.toxics.base import Toxic
+
+if TYPE_CHECKING:
+    from harness.network.toxiproxy.link import Stage
+
+
+class TimeoutToxic(Toxic):
+    type_name = "timeout"
+    struct_name = "TimeoutToxic"
+    fields = {"timeout": "int64"}
+
+    async def pipe(self, stage: Stage) -> None:
+        timeout = self.timeout / 1000 if self.timeout > 0 else None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while await stage.recv() is not None:
+                    pass  # drop the data on the ground
+        stage.close()
+
+    def cleanup(self, stage: Stage) -> None:
+        stage.close()
