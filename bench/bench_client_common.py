@@ -1,0 +1,49 @@
+"""Shared set-up of the client benchmarks: real server process, real toxiproxy-server, a tenant.
+
+Reuses the client tests' launcher and seeding (tests/client/) rather than a second copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "client")]
+
+from harness.server.running import ServerProcess  # noqa: E402
+from server_world import World, seed_world  # noqa: E402
+from toxiproxy_local import LocalToxiproxy  # noqa: E402
+
+
+def toxiproxy_bin() -> str:
+    path = shutil.which("toxiproxy-server")
+    if path is None:
+        raise SystemExit("bench: toxiproxy-server is not on PATH; run `bash .ci/run` once (exit 2)")
+    return path
+
+
+@contextmanager
+def server_and_proxy(workdir: Path) -> Iterator[tuple[World, LocalToxiproxy]]:
+    """The reference server in its own process, behind a real toxiproxy-server proxy."""
+    with ServerProcess(workdir / "server.db") as server:
+        world = seed_world(server.url, server.admin_token)
+        proxy = LocalToxiproxy(toxiproxy_bin(), server.url.removeprefix("http://"))
+        try:
+            yield world, proxy
+        finally:
+            proxy.close()
+
+
+async def sync_until_idle(device: Any, timeout: float) -> tuple[float, dict[str, Any]]:
+    """Start the device, wait until its outbox is drained; returns seconds taken and its history."""
+    started = time.monotonic()
+    await device.start()
+    await device.wait_idle(timeout=timeout)
+    elapsed = time.monotonic() - started
+    history = device.history()
+    return elapsed, history

@@ -1,0 +1,88 @@
+"""Every action is durably stored, with its item id and key, before the call returns (kill-tested)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from harness.client.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Runs actions against an unreachable server, prints what the calls returned, then SIGKILLs itself.
+ACT_THEN_DIE = textwrap.dedent("""
+    import asyncio, json, os, signal, sys
+    from harness.client.device import Device
+
+    async def main():
+        device = Device(sys.argv[1], "http://127.0.0.1:9", "t", bugs=sys.argv[2] or None)
+        await device.start()
+        done = [
+            await device.set_status("job-1", "en_route"),
+            await device.add_note("job-1", "fixed the leak"),
+            await device.take_photo("job-1", b"photo-bytes" * 1000),
+            await device.clock_in("job-1"),
+            await device.send_invoice("job-1"),
+        ]
+        print(json.dumps([[d["item_id"], d["key"]] for d in done]), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    asyncio.run(main())
+""")
+
+
+def _act_then_die(store: Path, bugs: str = "") -> list[list[str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", ACT_THEN_DIE, str(store), bugs],
+                          capture_output=True, text=True, timeout=30, env=env)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_actions_survive_sigkill_right_after_returning(tmp_path):
+    returned = _act_then_die(tmp_path / "store")
+    store = Store(tmp_path / "store")
+    outbox = [[item["item_id"], item["key"]] for item in store.outbox_items()]
+    intents = [[intent["item_id"], intent["key"]] for intent in store.table("intents")]
+    assert outbox == returned and intents == returned
+    assert all(item["state"] == "pending" for item in store.outbox_items())
+    photo = store.outbox_items()[2]
+    assert Path(photo["media_path"]).read_bytes() == b"photo-bytes" * 1000
+    assert photo["metadata"]["sha256"] == hashlib.sha256(b"photo-bytes" * 1000).hexdigest()
+
+
+def test_outbox_in_memory_bug_forgets_the_queue_on_sigkill(tmp_path):
+    returned = _act_then_die(tmp_path / "store", "outbox_in_memory")
+    store = Store(tmp_path / "store")
+    assert store.outbox_items() == []
+    assert [[i["item_id"], i["key"]] for i in store.table("intents")] == returned  # the checker still knows
+
+
+def test_an_attempt_open_at_a_kill_is_recorded_as_unknown(tmp_path):
+    store = Store(tmp_path / "store")
+    store.begin_attempts([("item-1", "key-1")], "batch", "POST", "/v1/batch", "2026-11-25T08:00:00Z")
+    store.close()  # the process dies without ending the attempt
+    attempts = Store(tmp_path / "store").table("attempts")
+    assert [(a["item_id"], a["outcome"]) for a in attempts] == [("item-1", "info")]
+
+
+def test_intent_log_numbers_each_jobs_actions_in_order(tmp_path):
+    store = Store(tmp_path / "store")
+    for n, status in enumerate(("en_route", "complete")):
+        store.record_action({"item_id": f"i{n}", "kind": "status", "job_id": "job-1", "content_hash": status,
+                             "accepted_at": "t", "key": f"k{n}", "online_only": False}, None)
+    assert [(i["item_id"], i["job_order"]) for i in store.table("intents")] == [("i0", 1), ("i1", 2)]
+
+
+async def test_history_shows_an_attempt_still_in_flight_as_unknown(make_device):
+    device = make_device()
+    note = await device.add_note("job-1", "n")
+    device.store.begin_attempts([(note["item_id"], note["key"])], "batch", "POST", "/v1/batch", device.now())
+    (attempt,) = device.history()["attempts"]
+    assert attempt["outcome"] == "info" and attempt["in_flight"] is True and attempt["ended_at"] is None
