@@ -1,0 +1,100 @@
+"""The reference server (harness/server) as a ``BackendAdapter``: in this process, or as a child
+process when a scenario kills and restarts the server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import httpx
+
+from harness.core.errors import HarnessError
+from harness.runner.adapters import User
+
+ADMIN_TOKEN = "runner-admin-token"
+
+
+class ReferenceBackend:
+    """Talks to a running reference server; ``server`` (if given) is stopped by ``close``."""
+
+    def __init__(self, url: str, admin_token: str = ADMIN_TOKEN, server: Any = None) -> None:
+        self.url = url
+        self.admin_token = admin_token
+        self.server = server
+        self.can_be_killed = hasattr(server, "kill")
+        self._http = httpx.AsyncClient(base_url=url, timeout=15.0)
+
+    @classmethod
+    async def in_process(cls, db: str | Path) -> ReferenceBackend:
+        """The server in a thread of this process: fast, shared by every scenario of a run."""
+        from harness.server.running import InProcessServer
+
+        server = InProcessServer(db, ADMIN_TOKEN)
+        await asyncio.to_thread(server.start)
+        return cls(server.url, ADMIN_TOKEN, server)
+
+    @classmethod
+    async def child_process(cls, db: str | Path) -> ReferenceBackend:
+        """The server as its own process (``offline-harness serve``), so a scenario can SIGKILL it."""
+        from harness.server.running import ServerProcess
+
+        server = ServerProcess(db, ADMIN_TOKEN)
+        await asyncio.to_thread(server.start)
+        return cls(server.url, ADMIN_TOKEN, server)
+
+    async def _call(self, token: str, method: str, path: str, body: Mapping[str, Any] | None = None,
+                    *, key: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {token}"}
+        if key:
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        try:
+            response = await self._http.request(method, path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise HarnessError(f"the backend at {self.url} did not answer {method} {path} ({exc!r})") from None
+        if response.status_code >= 400:
+            raise HarnessError(f"the backend refused {method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else None
+
+    async def create_tenant(self, name: str) -> str:
+        return str((await self._call(self.admin_token, "POST", "/admin/tenants", {"name": name}))["tenant_id"])
+
+    async def create_user(self, tenant_id: str, role: str, name: str) -> User:
+        answer = await self._call(self.admin_token, "POST", f"/admin/tenants/{tenant_id}/users",
+                                  {"role": role, "name": name})
+        return User(answer["user_id"], answer["token"])
+
+    async def office(self, token: str, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        return await self._call(token, method, path, body, key=method.upper() == "POST")
+
+    async def set_bugs(self, tenant_id: str, names: list[str]) -> None:
+        if names:
+            await self._call(self.admin_token, "PUT", f"/admin/tenants/{tenant_id}/bugs", {n: True for n in names})
+
+    async def add_fault(self, tenant_id: str, fault: Mapping[str, Any]) -> None:
+        await self._call(self.admin_token, "POST", f"/admin/tenants/{tenant_id}/faults", fault)
+
+    async def ledger(self, tenant_id: str) -> dict[str, Any]:
+        return dict(await self._call(self.admin_token, "GET", f"/admin/tenants/{tenant_id}/ledger"))
+
+    async def kill(self) -> None:
+        if not self.can_be_killed:
+            raise HarnessError("this backend runs in the harness's own process and cannot be killed")
+        await asyncio.to_thread(self.server.kill)
+        await self._reconnect()
+
+    async def restart(self) -> None:
+        if not self.can_be_killed:
+            raise HarnessError("this backend cannot be restarted")
+        await asyncio.to_thread(self.server.start)  # ServerProcess reuses its port and database
+        await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        await self._http.aclose()  # drop pooled connections to the dead process
+        self._http = httpx.AsyncClient(base_url=self.url, timeout=15.0)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        if self.server is not None:
+            await asyncio.to_thread(self.server.stop)

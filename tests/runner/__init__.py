@@ -1,0 +1,1 @@
+"""Tests of the scenario runner, the run command and the pytest plugin."""

@@ -1,0 +1,64 @@
+"""The pytest plugin: YAML scenarios collected as items, tags as markers, failures in the scenario's terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from .scenario_texts import BROKEN, SERVER_IGNORES_KEY, TINY
+
+pytest_plugins = ["pytester"]
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+@pytest.fixture
+def catalogue(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI)
+    scenarios = pytester.mkdir("scenarios")
+    (scenarios / "tiny.yaml").write_text(TINY)
+    (scenarios / "bug.yaml").write_text(SERVER_IGNORES_KEY)
+    (pytester.path / "not_a_scenario.yaml").write_text("just: data\n")  # outside scenarios/: ignored
+    return pytester
+
+
+def test_collects_each_scenario_as_an_item_named_after_it(catalogue: pytest.Pytester) -> None:
+    result = catalogue.runpytest("--collect-only", "-q", "--strict-markers")
+    result.stdout.fnmatch_lines(["scenarios/bug.yaml::server-ignores-key", "scenarios/tiny.yaml::tiny-note",
+                                 "*2 tests collected*"])
+    assert result.ret == 0
+
+
+def test_k_and_tag_markers_select_scenarios(catalogue: pytest.Pytester) -> None:
+    by_keyword = catalogue.runpytest("--collect-only", "-q", "-k", "tiny")
+    by_keyword.stdout.fnmatch_lines(["scenarios/tiny.yaml::tiny-note", "*1/2 tests collected (1 deselected)*"])
+    by_marker = catalogue.runpytest("--collect-only", "-q", "-m", "bug", "--strict-markers", "-W", "error")
+    by_marker.stdout.fnmatch_lines(["scenarios/bug.yaml::server-ignores-key", "*1/2 tests collected (1 deselected)*"])
+
+
+def test_passing_and_failing_scenarios_and_the_failure_report(catalogue: pytest.Pytester) -> None:
+    result = catalogue.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1, failed=1)
+    output = result.stdout.str()
+    assert "DUPLICATE" in output and "replay with --seed 9" in output
+    assert "timeline (seconds since start):" in output
+    assert "Traceback" not in output and "harness/runner" not in output
+    junit = (catalogue.path / "junit.xml").read_text()
+    assert 'name="tiny-note"' in junit and 'name="server-ignores-key"' in junit
+
+
+def test_a_broken_scenario_is_a_collection_error_naming_file_and_line(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.mkdir("scenarios")
+    (pytester.path / "scenarios" / "broken.yaml").write_text(BROKEN)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # a collection error stops the session
+    result.stdout.fnmatch_lines(["*scenarios/broken.yaml:8: steps[[]0[]].do: 'add_nte'*Did you mean 'add_note'?*"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.mkdir("scenarios")
+    (pytester.path / "scenarios" / "tiny.yaml").write_text(TINY)
+    (pytester.path / "scenarios" / "tiny2.yaml").write_text(TINY.replace("tiny-note", "tiny-note-two"))
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=2)
