@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
-
-def require_real(what: str, how_to_get_it: str) -> None:
-    """A test that needs a missing real component skips locally and fails under CI=true."""
-    message = f"{what} is not available: {how_to_get_it}"
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+from harness.testing import require_real
 
 
 @pytest.fixture(scope="session")

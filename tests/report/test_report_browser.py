@@ -12,7 +12,7 @@ from html_tree import read_page
 from png_pixels import decode_png
 from report_samples import error_scenario, failing_scenario, many_items_scenario, passing_scenario, run
 
-from conftest import require_real
+from harness.testing import require_real
 from harness.report import write_reports
 
 TIMEOUT_S = 60
