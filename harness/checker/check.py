@@ -11,9 +11,12 @@ give the same verdict. Rules, each naming the item it is about:
   not "try again later") the refusal is named; a status move refused as ``illegal_transition``
   although the intended order was legal → REORDERED (it was sent out of order).
 - status moves of one job applied in another order than intended → REORDERED.
-- an online-only action (payment) accepted while the timeline says offline, or applied while
-  offline → LEAKED (it went through the queue; queued but not yet charged is LEAKED too, since the
-  contract says "never queued"). A payment the device refused offline that is charged anyway → LEAKED.
+- an online-only action (payment, GPS) that went into the device's queue → LEAKED, applied or not
+  (queued but not yet charged is LEAKED too: the contract says "never queued"). An online-only
+  action sent at once (``queued`` false) is no violation even if the network dropped during the
+  send: the device told the user, and nothing was queued. Where the device does not say whether it
+  queued, the timeline decides: accepted, or applied, while offline → LEAKED. A payment the
+  device refused offline that is charged anyway → LEAKED.
 - a document send with more than one email, a payment with more than one charge → SIDE_EFFECT_DUP;
   applied with no email/charge at all → LOST (the customer never got it).
 - a ledger entry, email or charge no intent accounts for → PHANTOM.
@@ -129,7 +132,14 @@ def _check_applied(intent: Intent, items: Items, network: NetworkTimeline, repor
             wrong = ", ".join(repr(name) for name in sorted(names, key=str))
             collected = intent.extra["signer_name"]
             report(CORRUPT, f"signer name on the server is {wrong}, the device collected {collected!r}")
-    if intent.online_only:
+    if intent.online_only and intent.queued is not None:
+        if intent.queued:
+            report(
+                LEAKED,
+                f"online-only {intent.kind} went into the device's queue at {clock(intent.accepted_at)}"
+                f" and was applied from it at {clock(item.entries[0].applied_at)}; it must be refused offline",
+            )
+    elif intent.online_only:
         if network.offline_at(intent.accepted_at):
             report(
                 LEAKED,
@@ -138,7 +148,7 @@ def _check_applied(intent: Intent, items: Items, network: NetworkTimeline, repor
             )
         elif any(network.offline_at(entry.applied_at) for entry in item.entries):
             report(LEAKED, f"online-only {intent.kind} applied while the network was offline")
-    if intent.kind == GPS:
+    if intent.kind == GPS and intent.queued is None:
         at = _gps_time(intent.extra, intent.accepted_at)
         period = network.offline_period_containing(at)
         if period is not None:
@@ -157,9 +167,11 @@ def _check_not_applied(
     intent: Intent, items: Items, history: DeviceHistory, network: NetworkTimeline, report: Report
 ) -> None:
     item = items.history(intent.item_id)
-    if intent.kind == GPS and network.offline_at(_gps_time(intent.extra, intent.accepted_at)):
+    if intent.online_only and intent.queued is False:
+        return  # sent at once and not applied: the device told the user; nothing was queued
+    if intent.kind == GPS and not intent.queued and network.offline_at(_gps_time(intent.extra, intent.accepted_at)):
         return  # recorded offline and dropped: tracking paused, as the contract asks
-    if intent.online_only and network.offline_at(intent.accepted_at):
+    if intent.online_only and (intent.queued or network.offline_at(intent.accepted_at)):
         report(
             LEAKED,
             f"online-only {intent.kind} accepted into the queue while offline at {clock(intent.accepted_at)}"

@@ -21,7 +21,9 @@ Device history (what the reference client exposes; an app adapter must give the 
          "accepted_at",       # device time the action was accepted
          "idempotency_key",
          "order",             # per-job sequence number of the intent (1, 2, 3 ... within a job)
-         "online_only",       # true for actions that must never be queued (payments)
+         "online_only",       # true for actions that must never be queued (payments, GPS)
+         "queued",            # true when the action went into the outbox, false when it was sent
+                              # at once (online-only actions); absent: the checker uses the timeline
          "extra": {}}         # kind-specific facts: "status" for status moves, "signer_name" for
       ],                      # signatures, "at" (device timestamp) for GPS, "doc_type", "label"
       "attempts": [           # one per request that carried the item (a batch counts for each item)
@@ -159,6 +161,7 @@ class Intent(Record):
     idempotency_key: str | None = None
     order: int | None = None
     online_only: bool = False
+    queued: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     TIMES = ("accepted_at",)

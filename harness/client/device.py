@@ -97,7 +97,7 @@ class Device:
         intent = {
             "item_id": item_id, "kind": kind, "job_id": job_id,
             "content_hash": content_hash(kind, content), "accepted_at": at, "key": key,
-            "online_only": online_only, "extra": {"at": at, **(extra or {})},
+            "online_only": online_only, "extra": {"at": at, "queued": queue, **(extra or {})},
         }
         row = None
         if queue:
@@ -346,8 +346,10 @@ class Device:
 
 
 def _intent_view(intent: dict[str, Any]) -> dict[str, Any]:
-    view = {k: intent[k] for k in ("item_id", "kind", "job_id", "content_hash", "accepted_at", "online_only", "extra")}
-    return {**view, "idempotency_key": intent["key"], "order": intent["job_order"]}
+    view = {k: intent[k] for k in ("item_id", "kind", "job_id", "content_hash", "accepted_at", "online_only")}
+    extra = dict(intent["extra"])
+    queued = extra.pop("queued", True)
+    return {**view, "extra": extra, "queued": queued, "idempotency_key": intent["key"], "order": intent["job_order"]}
 
 
 def _attempt_views(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:

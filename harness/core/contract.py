@@ -22,7 +22,7 @@ PHOTO = "photo"
 SIGNATURE = "signature"
 KINDS = (STATUS, NOTE, TIME_ENTRY, DOCUMENT_SEND, PAYMENT, GPS, PHOTO, SIGNATURE)
 MEDIA_KINDS = (PHOTO, SIGNATURE)
-ONLINE_ONLY_KINDS = (PAYMENT,)
+ONLINE_ONLY_KINDS = (PAYMENT, GPS)  # never queued: refused (payment) or dropped (GPS) offline
 
 # Job statuses in their only legal order; a move is legal when it goes forward.
 JOB_STATUSES = ("scheduled", "en_route", "in_progress", "complete")

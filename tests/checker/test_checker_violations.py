@@ -324,3 +324,44 @@ def test_verdict_serialises_to_json_ready_dict() -> None:
     assert data["verdict"] == "fail"
     assert data["violations"][0]["kind"] == "LOST"
     assert json.loads(json.dumps(data)) == data
+
+
+# When the device says whether it queued an online-only action, that decides, not the timeline.
+def test_payment_the_device_queued_is_leaked_even_if_the_timeline_says_online() -> None:
+    world = World()
+    payment = world.intent(PAYMENT, t=1)
+    payment["queued"] = True
+    world.synced(payment, t=2)
+    assert "went into the device's queue" in only_violation(world, "LEAKED", payment["item_id"]).message
+
+
+def test_payment_sent_at_once_as_the_signal_dropped_and_not_charged_is_no_violation() -> None:
+    world = offline_then_online()
+    payment = world.intent(PAYMENT, t=10.5)  # accepted just after the drop, before the device noticed
+    payment["queued"] = False
+    world.attempt(payment, "fail", t=10.6)
+    assert world.verdict().violations == []
+
+
+def test_payment_sent_at_once_as_the_signal_dropped_but_charged_is_no_violation() -> None:
+    world = offline_then_online()
+    payment = world.intent(PAYMENT, t=9.9)
+    payment["queued"] = False
+    world.apply(payment, t=10.2)  # the server charged it a moment after the proxy went down
+    world.charge(payment, t=10.2)
+    world.attempt(payment, "info", t=10.0)
+    assert world.verdict().violations == []
+
+
+def test_gps_point_the_device_queued_offline_is_leaked_and_one_sent_at_once_is_not() -> None:
+    world = offline_then_online()
+    queued = world.intent(GPS, t=20, job=None)
+    queued.update(queued=True, online_only=True)
+    world.synced(queued, t=31)
+    sent = world.intent(GPS, t=10.1, job=None)  # sent as the link dropped; it still got through
+    sent.update(queued=False, online_only=True)
+    world.synced(sent, t=10.2)
+    dropped = world.intent(GPS, t=10.3, job=None)  # sent as the link dropped; it did not
+    dropped.update(queued=False, online_only=True)
+    world.attempt(dropped, "fail", t=10.3)
+    assert found(world.verdict()) == [("LEAKED", queued["item_id"])]
