@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from harness.core.files import fsync_dir
+
 SCHEMA_MAIN = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS intents (
@@ -62,14 +64,6 @@ def _pieces(source: bytes | Path, piece: int = 1024 * 1024) -> Iterator[bytes]:
     with open(source, "rb") as handle:
         while chunk := handle.read(piece):
             yield chunk
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Store:

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.requests import ClientDisconnect
 
 from harness.core import contract
+from harness.core.files import fsync_dir
 from harness.server import mutations
 from harness.server.auth import TECHNICIAN, Principal, require_user, visible_job
 from harness.server.db import Database, new_id, utc_now
@@ -249,14 +250,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def finish(request: Request, db: Database, who: Principal, upload: Any) -> str:
