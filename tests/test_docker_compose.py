@@ -40,7 +40,7 @@ def test_compose_server_command_is_a_valid_serve_invocation(compose):
     assert server["build"] == "."
     command = [part.replace("${HARNESS_ADMIN_TOKEN:-dev-admin-token}", "dev-admin-token") for part in server["command"]]
     assert command[0] == "offline-harness"
-    args = build_parser().parse_args(command[1:])
+    args = build_parser(command[1:]).parse_args(command[1:])
     assert (args.command, args.host, args.port, args.db) == ("serve", "127.0.0.1", 8000, "/data/fsm.db")
     assert "server-data:/data" in server["volumes"] and "server-data" in compose["volumes"]
 
@@ -48,7 +48,7 @@ def test_compose_server_command_is_a_valid_serve_invocation(compose):
 def test_dockerfile_default_command_is_a_valid_serve_invocation():
     text = (ROOT / "Dockerfile").read_text()
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
-    args = build_parser().parse_args(cmd[1:])
+    args = build_parser(cmd[1:]).parse_args(cmd[1:])
     assert (args.command, args.port, args.db) == ("serve", 8000, "/data/fsm.db")
     assert re.search(r"^FROM python:3\.11", text, re.M)
 
