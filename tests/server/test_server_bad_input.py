@@ -119,3 +119,29 @@ def test_bad_input_gets_4xx_json_error_and_stores_nothing(home: Seed, case: str)
     error = response.json()["error"]
     assert error["code"] == code and len(error["message"]) > 10
     assert state(home) == before
+
+
+def test_body_cut_mid_send_applies_nothing_and_logs_no_traceback(seed):
+    import logging
+    import socket
+    import time
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    try:
+        host, port = seed.url.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(
+                f"POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {seed.tech_token}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"items\": [".encode()
+            )
+            time.sleep(0.2)
+        assert seed.tech.get("/health").status_code == 200  # the server is still there
+        time.sleep(0.2)
+    finally:
+        logger.removeHandler(handler)
+    assert seed.ledger()["mutations"] == []
+    assert [r.getMessage() for r in records if r.exc_info] == []
