@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="switch on a seeded bug of the reference client (repeatable; see harness/client/bugs.py)")
     parser.add_argument("--server-bug", action="append", default=[], metavar="NAME",
                         help="switch on a seeded bug of the reference server (repeatable; see harness/server/bugs.py)")
+    parser.add_argument("--kill-in-flight", action="store_true",
+                        help="kill on evidence instead of at a drawn time: the server as soon as its database shows"
+                             " part of the batch committed, the device once it shows syncing with work still queued;"
+                             " for proving that a seeded bug is caught (default: kill points drawn from the seed)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -42,10 +46,12 @@ def main(args: argparse.Namespace) -> int:
     _check_bugs(args.client_bug, args.server_bug)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
     options = TrialOptions(kill=args.kill, count=args.count, seed=seed, backend=args.backend,
-                           client_bugs=tuple(args.client_bug), server_bugs=tuple(args.server_bug))
+                           client_bugs=tuple(args.client_bug), server_bugs=tuple(args.server_bug),
+                           in_flight=args.kill_in_flight)
     target = "device" if args.kill == "client" else "server"
     print(f"crash trials: {args.count} SIGKILL(s) of the {target} mid-sync, seed {seed}, backend {args.backend}"
-          + _bugs_said(args.client_bug, args.server_bug), flush=True)
+          + _bugs_said(args.client_bug, args.server_bug) + (", killed in flight" if args.kill_in_flight else ""),
+          flush=True)
     started = time.monotonic()
     outcome = asyncio.run(run_trials(options, lambda number, record: print_trial(number, args.count, record)))
     print_summary(outcome, time.monotonic() - started)

@@ -19,8 +19,12 @@ def print_trial(number: int, count: int, record: TrialRecord) -> None:
         print(f"calibration (no kill): {record.items} items, {measured} · {result.verdict}", flush=True)
     else:
         point = record.kill_point
-        anchor = "syncing" if point and point.phase == "batch" else "batch settled"
-        where = (f"kill {record.kill_delay_s or 0:.3f} s after {anchor} ({point.phase} phase) → {record.landed or '?'}"
+        if record.in_flight:  # --kill-in-flight: timed by evidence, from "syncing"
+            anchor, when = "syncing", f"in flight: {record.in_flight}"
+        else:
+            anchor = "syncing" if point and point.phase == "batch" else "batch settled"
+            when = f"{point.phase} phase" if point else ""
+        where = (f"kill {record.kill_delay_s or 0:.3f} s after {anchor} ({when}) → {record.landed or '?'}"
                  if point else "kill")
         print(f"trial {number:>{len(str(count))}}/{count} seed {result.seed}: {where} · {record.items} items"
               f" · {result.verdict} · {result.duration_s:.1f} s", flush=True)

@@ -31,6 +31,7 @@ class TrialOptions:
     backend: str = "embedded"
     client_bugs: tuple[str, ...] = ()
     server_bugs: tuple[str, ...] = ()
+    in_flight: bool = False  # --kill-in-flight (in_flight.py)
 
 
 @dataclass
@@ -75,7 +76,8 @@ async def trial_env(options: TrialOptions) -> AsyncIterator[TrialEnv]:
             backend = await (ReferenceBackend.child_process(db) if options.kill == "server"
                              else ReferenceBackend.in_process(db))
             try:
-                yield TrialEnv(options.kill, network, backend, Path(scratch), options.client_bugs, options.server_bugs)
+                yield TrialEnv(options.kill, network, backend, Path(scratch), options.client_bugs, options.server_bugs,
+                               options.in_flight, db)
             finally:
                 await backend.close()
 

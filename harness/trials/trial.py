@@ -21,6 +21,7 @@ from harness.runner.result import ERROR, ScenarioResult
 from harness.runner.world import World
 from harness.scenarios.model import Job
 from harness.trials.backlog import JOBS, Action, make_backlog
+from harness.trials.in_flight import applied_count, device_has_work, server_committed_more
 from harness.trials.kill_point import BATCH, KillPoint, SyncPace, landing
 from harness.trials.judge import judge
 from harness.trials.targets import DeviceTarget, KillTarget, ServerTarget
@@ -45,6 +46,8 @@ class TrialEnv:
     scratch: Path
     client_bugs: tuple[str, ...] = ()
     server_bugs: tuple[str, ...] = ()
+    in_flight: bool = False  # --kill-in-flight: kill on evidence of work in flight, not at the drawn time
+    server_db: Path | None = None  # the server's SQLite file (read by --kill-in-flight)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class TrialRecord:
     pace: SyncPace | None = None  # measured (calibration only)
     kill_point: KillPoint | None = None
     kill_delay_s: float | None = None  # after the phase began
+    in_flight: str | None = None  # --kill-in-flight: the evidence the kill waited for
     items: int = 0
     acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -96,6 +100,9 @@ async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPac
         await acts.play(backlog.offline)
         await _expect(device, "offline")
         await acts.play(backlog.paused)
+        # nothing reaches the server while the link is down: the ledger the batch will add to
+        applied_before = (applied_count(env.server_db, world.tenant_id)
+                          if env.in_flight and env.kill == "server" and env.server_db else 0)
         await world.link.latency(LATENCY_MS, stream="both").apply()
         await world.link.bandwidth(UPLINK_KB_S, stream="upstream").apply()
         await world.link.set_enabled(True)
@@ -105,7 +112,10 @@ async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPac
         sync_started = time.time()
         recorder.step("device shows syncing")
         killed_at = None
-        if point is not None:
+        if point is not None and env.in_flight:
+            killed_at = await _kill_in_flight(env, device, world.tenant_id, applied_before, recorder, record)
+            record.kill_delay_s = round(killed_at - sync_started, 4)
+        elif point is not None:
             small = len(backlog.offline) - len(backlog.media) + 1  # + the note that woke the engine
             record.kill_delay_s = point.delay_s(pace, small, backlog.media_bytes)
             killed_at = await _kill_at(env, device, point, record.kill_delay_s, len(backlog.media), recorder)
@@ -135,6 +145,26 @@ async def _kill_at(env: TrialEnv, device: DeviceAdapter, point: KillPoint, delay
         await _batch_settled(device, media_items)
         recorder.step("batch settled, uploads begin")
     await asyncio.sleep(delay_s)
+    return await _kill_and_restart(target, recorder)
+
+
+async def _kill_in_flight(env: TrialEnv, device: DeviceAdapter, tenant_id: str, applied_before: int,
+                          recorder: Recorder, record: TrialRecord) -> float:
+    """``--kill-in-flight``: SIGKILL once the evidence shows work in flight (see in_flight.py), restart."""
+    if env.kill == "server":
+        if env.server_db is None:
+            raise HarnessError("--kill-in-flight needs the server's database file")
+        target: KillTarget = ServerTarget(env.backend)
+        applied = await server_committed_more(env.server_db, tenant_id, applied_before, STATE_TIMEOUT_S)
+        record.in_flight = f"server had committed {applied - applied_before} item(s) of the batch"
+    else:
+        target = DeviceTarget(device)
+        record.in_flight = f"device had {await device_has_work(device)} item(s) queued"
+    recorder.step(f"in flight: {record.in_flight}")
+    return await _kill_and_restart(target, recorder)
+
+
+async def _kill_and_restart(target: KillTarget, recorder: Recorder) -> float:
     killed_at = time.time()
     pid = await target.kill()
     recorder.step(f"SIGKILL {target.what} (pid {pid})")
