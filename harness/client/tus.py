@@ -91,6 +91,7 @@ class TusUploader:
         self.chunk_size = chunk_size
         self.clean_chunks = 0
         self.restart_from_zero = restart_from_zero
+        self.progressed = False  # a chunk moved an upload's offset forward since the engine last reset this
 
     async def upload(self, item: dict[str, Any]) -> UploadStep:
         """Upload (or resume) one media item. Transport errors propagate to the sync engine."""
@@ -124,8 +125,18 @@ class TusUploader:
                 if response.status_code != 200:
                     return _refusal(response)
                 offset = int(response.headers["Upload-Offset"])
+                if offset >= size and response.headers.get("Media-Id"):
+                    return UploadStep("done", 200, media_id=response.headers["Media-Id"])
                 if offset >= size:
-                    return UploadStep("done", 200, media_id=response.headers.get("Media-Id"))
+                    # Every byte arrived but the server died before it made the media record:
+                    # an empty PATCH at the end offset asks it to finish (docs/PROTOCOL.md).
+                    step = await self._finish(item, url, size)
+                    if step.state != "resync":
+                        return step
+                    resyncs += 1
+                    if resyncs > MAX_OFFSET_RESYNCS:
+                        return UploadStep("retry", step.status, step.error)
+                    continue
             step = await self._patch_from(item, url, offset, size)
             if step.state != "resync":
                 return step
@@ -135,6 +146,22 @@ class TusUploader:
                 self.store.set_upload_url(item["item_id"], None)
             if resyncs > MAX_OFFSET_RESYNCS:
                 return UploadStep("retry", step.status, step.error)
+
+    async def _finish(self, item: dict[str, Any], url: str, size: int) -> UploadStep:
+        response, _ = await self.sender.send(
+            "tus_patch", "PATCH", url, [(item["item_id"], None)],
+            headers={"Tus-Resumable": TUS_VERSION, "Content-Type": "application/offset+octet-stream",
+                     "Upload-Offset": str(size), "Content-Length": "0"},
+            content=b"",
+        )
+        if response.status_code == 204 and response.headers.get("Media-Id"):
+            return UploadStep("done", 204, media_id=response.headers["Media-Id"])
+        if response.status_code == 460:  # the whole file failed its sha256: discarded, start again
+            self.store.set_upload_url(item["item_id"], None)
+            return UploadStep("retry", 460, response.text[:300])
+        if response.status_code in (204, 409, 404, 410):
+            return UploadStep("resync", response.status_code, response.text[:300])
+        return _refusal(response)
 
     async def _patch_from(self, item: dict[str, Any], url: str, offset: int, size: int) -> UploadStep:
         path = item["media_path"]
@@ -170,7 +197,9 @@ class TusUploader:
                 return UploadStep("retry", 460, response.text[:300])
             if response.status_code != 204:
                 return _refusal(response)
-            offset = int(response.headers.get("Upload-Offset", offset + length))
+            new_offset = int(response.headers.get("Upload-Offset", offset + length))
+            self.progressed = self.progressed or new_offset > offset
+            offset = new_offset
             if offset >= size:
                 return UploadStep("done", 204, media_id=response.headers.get("Media-Id"))
         return UploadStep("done", 204)

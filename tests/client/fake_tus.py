@@ -23,6 +23,8 @@ class FakeTus:
         self.cuts: list[int] = []  # absolute offsets at which the next PATCHes are cut
         self.patches: list[tuple[int, int]] = []  # (Upload-Offset, bytes in body) per PATCH
         self.heads = 0
+        self.die_before_record = False  # the next completing PATCH stores its bytes, then the server dies
+        self.records: dict[str, str] = {}  # upload id -> media id, once the media record exists
         router.post("/v1/uploads").mock(side_effect=self.create)
         router.route(method="HEAD", path__startswith="/v1/uploads/").mock(side_effect=self.head)
         router.route(method="PATCH", path__startswith="/v1/uploads/").mock(side_effect=self.patch)
@@ -42,8 +44,18 @@ class FakeTus:
     def head(self, request: httpx.Request) -> httpx.Response:
         self.heads += 1
         upload = self._upload(request)
-        return httpx.Response(200, headers={"Upload-Offset": str(len(upload.data)),
-                                            "Upload-Length": str(upload.length)})
+        headers = {"Upload-Offset": str(len(upload.data)), "Upload-Length": str(upload.length)}
+        if self._id(request) in self.records:
+            headers["Media-Id"] = self.records[self._id(request)]
+        return httpx.Response(200, headers=headers)
+
+    def _id(self, request: httpx.Request) -> str:
+        return request.url.path.rsplit("/", 1)[1]
+
+    def _finish(self, request: httpx.Request, upload: Upload) -> httpx.Response:
+        assert hashlib.sha256(upload.data).hexdigest() == upload.metadata["sha256"]
+        media_id = self.records.setdefault(self._id(request), "m-" + upload.metadata["item_id"])
+        return httpx.Response(204, headers={"Upload-Offset": str(len(upload.data)), "Media-Id": media_id})
 
     def patch(self, request: httpx.Request) -> httpx.Response:
         upload = self._upload(request)
@@ -52,6 +64,8 @@ class FakeTus:
         self.patches.append((offset, len(body)))
         if offset != len(upload.data):
             return httpx.Response(409, json={"error": {"code": "offset_mismatch", "message": "HEAD first"}})
+        if not body and offset == upload.length:
+            return self._finish(request, upload)  # an empty PATCH at the end asks for the record
         algo, digest = request.headers["Upload-Checksum"].split(" ")
         if algo != "sha1" or base64.b64decode(digest) != hashlib.sha1(body).digest():
             return httpx.Response(460, json={"error": {"code": "checksum_mismatch", "message": "chunk"}})
@@ -60,11 +74,12 @@ class FakeTus:
             upload.data += body[: cut - offset]
             raise httpx.RemoteProtocolError("peer closed connection mid-body", request=request)
         upload.data += body
-        headers = {"Upload-Offset": str(len(upload.data))}
         if len(upload.data) == upload.length:
-            assert hashlib.sha256(upload.data).hexdigest() == upload.metadata["sha256"]
-            headers["Media-Id"] = "m-" + upload.metadata["item_id"]
-        return httpx.Response(204, headers=headers)
+            if self.die_before_record:
+                self.die_before_record = False
+                raise httpx.RemoteProtocolError("server killed before the media record", request=request)
+            return self._finish(request, upload)
+        return httpx.Response(204, headers={"Upload-Offset": str(len(upload.data))})
 
     def bytes_patched(self) -> int:
         return sum(size for _, size in self.patches)

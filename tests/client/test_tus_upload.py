@@ -115,3 +115,17 @@ async def test_a_malformed_tus_answer_does_not_stop_the_engine(mock_server, make
     await device.wait_idle(timeout=10)
     assert bytes(tus.uploads["u1"].data) == photo
     assert device.state()["engine_errors"] == ["KeyError: 'Upload-Offset'"]
+
+
+async def test_upload_whose_server_died_before_the_record_is_finished_by_an_empty_patch(mock_server, make_device):
+    tus = FakeTus(mock_server)
+    tus.die_before_record = True  # every byte stored, then the server dies before making the photo
+    photo = os.urandom(MB + 17)
+    device = make_device(chunk_size=MB)
+    item = await device.take_photo("job-1", photo)
+    await device.start()
+    await device.wait_idle(timeout=10)
+
+    assert tus.records == {"u1": "m-" + item["item_id"]}  # the record exists: the photo is not lost
+    assert tus.patches[-1] == (len(photo), 0)  # the empty PATCH at the end offset that finished it
+    assert device.store.outbox_items()[0]["result"] == {"media_id": "m-" + item["item_id"]}
