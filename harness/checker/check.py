@@ -26,6 +26,8 @@ give the same verdict. Rules, each naming the item it is about:
   PHANTOM when it has none (the point was invented, e.g. interpolated across the gap). A point the
   device recorded offline and then dropped is no violation: dropping it is what pausing means.
 - a payment declined by the card (HTTP 402) is the customer's answer, not a sync failure: no violation.
+- an item retried sooner than its answer's Retry-After, or retried at once after several
+  "try again later" answers in a row (no backoff) → RETRY_STORM (rules in harness/checker/retries.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from harness.checker.model import (
     parse_time,
     timeline_from_list,
 )
+from harness.checker.retries import retry_storm_findings
 from harness.checker.timeline import NetworkTimeline
 from harness.checker.verdict import (
     CORRUPT,
@@ -52,6 +55,7 @@ from harness.checker.verdict import (
     LOST,
     PHANTOM,
     REORDERED,
+    RETRY_STORM,
     SIDE_EFFECT_DUP,
     STUCK,
     Verdict,
@@ -110,6 +114,8 @@ def _check_intent(intent: Intent, items: Items, history: DeviceHistory, network:
     if len(item.emails) > 1:
         doc_type = intent.extra.get("doc_type", "document")
         report(SIDE_EFFECT_DUP, f"the customer got {len(item.emails)} emails for one {doc_type} send")
+    for finding in retry_storm_findings(item.attempts):
+        report(RETRY_STORM, finding)
     if len(item.charges) > 1:
         total = sum(charge.amount_cents for charge in item.charges)
         report(SIDE_EFFECT_DUP, f"the card was charged {len(item.charges)} times ({total} cents in all)"

@@ -30,7 +30,8 @@ Device history (what the reference client exposes; an app adapter must give the 
         {"item_id", "attempt" (1, 2, ...), "started_at", "ended_at",
          "outcome": "ok" | "fail" | "info",   # fail = definitely not applied; info = unknown
          "http_status": int | null,           # null when no response came
-         "error": str | null}                 # the error code of a 4xx body, or the network error
+         "error": str | null,                 # the error code of a 4xx body, or the network error
+         "retry_after": float | null}         # optional: seconds the answer's Retry-After asked for
       ],
       "refused": [{"kind", "job_id", "at", "reason"}],   # online-only actions refused offline
       "sync_states": [{"state": "offline" | "syncing" | "idle", "at"}],   # indicator changes
@@ -176,6 +177,7 @@ class Attempt(Record):
     ended_at: float | None = None
     http_status: int | None = None
     error: str | None = None
+    retry_after: float | None = None  # seconds the answer's Retry-After header asked the device to wait
 
     TIMES = ("started_at", "ended_at")
     CHOICES = {"outcome": OUTCOMES}
