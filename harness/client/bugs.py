@@ -41,7 +41,7 @@ BUGS: dict[str, SeededBug] = {
         SeededBug(
             "no_backoff",
             "retries fire immediately and ignore Retry-After (a retry storm against a struggling server)",
-            "retry-discipline violation: attempts sooner than Retry-After / back-to-back retries",
+            "RETRY_STORM (try-again-later answers retried at once, sooner than their Retry-After)",
             "harness/client/sync.py: SyncEngine.retry_delay",
         ),
         SeededBug(

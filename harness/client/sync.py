@@ -106,6 +106,7 @@ class SyncEngine:
                     await self.wake.wait()
                 continue
             await self.set_state(SYNCING)
+            self.tus.progressed = False
             try:
                 retry_after = await self.drain_once()
             except httpx.HTTPError:
@@ -118,6 +119,10 @@ class SyncEngine:
             if retry_after is None:
                 self.failures = 0
             else:
+                if self.tus.progressed:
+                    # an upload cut after some chunks got through is making headway, not failing:
+                    # start the backoff again from its base instead of letting it grow
+                    self.failures = 0
                 self.failures += 1
                 delay = self.retry_delay(retry_after)
                 self.delays.append(delay)

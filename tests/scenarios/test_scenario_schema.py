@@ -70,6 +70,12 @@ def test_violation_kinds_are_the_checkers() -> None:
     assert DEFS["violation_kind"]["enum"] == list(VIOLATION_KINDS)
 
 
+def test_fault_statuses_are_the_ones_the_server_injects() -> None:
+    from harness.server.faults import FAULT_STATUSES
+
+    assert DEFS["step"]["properties"]["fault"]["properties"]["status"]["enum"] == sorted(FAULT_STATUSES)
+
+
 def test_job_statuses_follow_the_contract() -> None:
     assert DEFS["job_status"]["enum"] == list(JOB_STATUSES)
     assert DEFS["args_set_status"]["properties"]["status"]["enum"] == list(JOB_STATUSES[1:])
