@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("harness.server.command", "run the reference server (the field-service backend)"),
     "client": ("harness.client.command", "run the reference client (the device) with a control channel"),
     "trials": ("harness.trials.command", "SIGKILL the device or the server mid-sync, N times, and check exactly-once"),
+    "detection": ("harness.runner.detection_command", "print which scenarios catch each seeded bug; --run checks it"),
 }
 
 __all__ = ["COMMANDS", "HarnessError", "build_parser", "main"]
