@@ -48,6 +48,13 @@ def test_port_in_use_gives_one_clear_line_and_a_nonzero_exit() -> None:
     assert "cannot listen on" in lines[0] and "--port" in lines[0]
 
 
+def test_unresolvable_host_gives_one_clear_line_and_exit_2() -> None:
+    result = run_cli("--host", "no-such-host.invalid", "--port", str(free_port()))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'no-such-host.invalid'" in lines[0] and "--host 127.0.0.1" in lines[0]
+
+
 def test_unknown_flag_exits_2() -> None:
     result = run_cli("--no-such-flag")
     assert result.returncode == 2 and "Traceback" not in result.stderr

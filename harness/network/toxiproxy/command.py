@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 
 
@@ -51,6 +52,10 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(run())
+    except socket.gaierror as exc:
+        print(f"offline-harness toxiproxy: error: cannot listen on host {args.host!r}: {exc.strerror}"
+              " (give an IP address or a name this machine resolves, e.g. --host 127.0.0.1)", file=sys.stderr)
+        return 2
     except OSError as exc:
         where = f"{args.host}:{args.port}"
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
