@@ -13,8 +13,8 @@ from harness.server import admin, reads, tus
 from harness.server.auth import Principal, require_user
 from harness.server.db import Database
 from harness.server.errors import ApiError, describe_validation_errors, error_response, install_error_handlers
-from harness.server.faults import FaultInjector
-from harness.server.idempotency import Executor, parse_json
+from harness.server.faults import DELAY_SCOPE_KEY, FaultInjector
+from harness.server.idempotency import Executor, Hold, parse_json
 from harness.server.mutations import MUTATIONS, Mutation
 from harness.server.upload_locks import UploadLocks
 
@@ -92,13 +92,18 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
         except ValidationError as exc:
             raise ApiError(422, "validation_error", describe_validation_errors(exc.errors())) from None
         results = []
-        for item in body.items:
-            try:
-                outcome = await request.app.state.executor.execute(who, item.key, item.method, item.path, item.body)
-                results.append({"key": item.key, "status": outcome.status, "body": outcome.body,
-                                "replayed": outcome.replayed})
-            except ApiError as exc:
-                results.append({"key": item.key, "status": exc.status, "body": exc.body(), "replayed": False})
+        hold = Hold(fault_delay(request))  # a delay fault holds the whole answer after every item committed
+        try:
+            for item in body.items:
+                try:
+                    outcome = request.app.state.executor.execute_held(who, item.key, item.method, item.path,
+                                                                      item.body, hold)
+                    results.append({"key": item.key, "status": outcome.status, "body": outcome.body,
+                                    "replayed": outcome.replayed})
+                except ApiError as exc:
+                    results.append({"key": item.key, "status": exc.status, "body": exc.body(), "replayed": False})
+        finally:
+            await hold.release()
         return {"results": results}
 
     app.include_router(reads.router)
@@ -108,6 +113,11 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     return app
 
 
+def fault_delay(request: Request) -> float:
+    """Seconds a ``delay`` fault holds this response after its commit (faults.py sets it)."""
+    return float(request.scope.get(DELAY_SCOPE_KEY, 0.0))
+
+
 def add_mutation_route(app: FastAPI, mutation: Mutation) -> None:
     async def mutate(request: Request, who: Principal = Depends(require_user),
                      idempotency_key: str | None = Header(None, description="IETF Idempotency-Key, 1-255 chars")
@@ -115,7 +125,7 @@ def add_mutation_route(app: FastAPI, mutation: Mutation) -> None:
         body = parse_json(await request.body())
         outcome = await request.app.state.executor.execute(
             who, idempotency_key, request.method, request.url.path, body,
-            delay=float(request.scope.get("harness.fault_delay", 0.0)))
+            delay=fault_delay(request))
         return JSONResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
 
     body_schema = mutation.model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -31,13 +31,14 @@ BUGS: dict[str, SeededBug] = {
             " only then is the key recorded in a second transaction; a retry arriving while the"
             " first attempt is in flight (e.g. after a client timeout) passes the check and applies again",
             "DUPLICATE when a retry arrives while the first attempt is in flight: pair it with a"
-            " `delay` fault on the route (the delay falls between the commit and the key record);"
-            " sequential retries are still replayed",
+            " `delay` fault on the route or on POST /v1/batch (the delay falls between the commit and"
+            " the key record); sequential retries are still replayed",
         ),
         SeededBug(
             "accept_checksum_mismatch",
-            "the whole-file sha256 (and any Upload-Checksum) of a tus upload is never compared,"
-            " so a corrupted upload becomes a photo/signature with the wrong bytes",
+            "a server that verifies no checksum: neither a chunk's Upload-Checksum nor the whole"
+            " file's sha256 of a tus upload is compared, so bytes corrupted on the way (a faulty link,"
+            " middlebox or storage) become a photo/signature with the wrong bytes",
             "CORRUPT",
         ),
         SeededBug(

@@ -21,6 +21,8 @@ from harness.server.errors import ApiError, error_body
 
 ACTIONS = ("status", "delay", "commit_then_fail")
 FAULT_STATUSES = (500, 502, 503, 504, 429)
+DELAY_SCOPE_KEY = "harness.fault_delay"
+BATCH_ROUTE = ("POST", "/v1/batch")
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
 
@@ -115,13 +117,18 @@ class FaultInjector:
         if fault.action == "status":
             return await send_fault_status(send, fault)
         if fault.action == "delay":
-            if mutations.match(scope["method"], scope["path"]):
-                # Applied by the idempotency layer after the commit, while the key is still in flight.
-                scope["harness.fault_delay"] = fault.seconds
+            if holds_after_commit(scope["method"], scope["path"]):
+                # Applied by the idempotency layer after the commit, while the keys are still in flight.
+                scope[DELAY_SCOPE_KEY] = fault.seconds
             else:
                 await asyncio.sleep(fault.seconds)
             return await app(scope, receive, send)
         await commit_then_drop(scope, receive, send, app)
+
+
+def holds_after_commit(method: str, path: str) -> bool:
+    """Routes whose ``delay`` falls after the commit: each mutation route, and the batch of them."""
+    return (method.upper(), path) == BATCH_ROUTE or mutations.match(method, path) is not None
 
 
 async def send_fault_status(send: Callable, fault: Fault) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -61,6 +61,34 @@ async def pause(seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
+class Hold:
+    """A response held back by a ``delay`` fault, and what waits for its release.
+
+    Mutations commit first; their keys stay in flight (and, with ``commit_before_dedupe``, their
+    key records unwritten) until ``release``, as when a server is slow to answer after its commit.
+    A batch shares one hold among its items: it commits them all, then holds its one response.
+    Without a delay nothing is held: each key is let go as soon as its item is done.
+    """
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self._on_release: list[Callable[[], None]] = []
+
+    def until_release(self, action: Callable[[], None]) -> None:
+        if self.seconds > 0:
+            self._on_release.append(action)
+        else:
+            action()
+
+    async def release(self) -> None:
+        try:
+            await pause(self.seconds)
+        finally:
+            actions, self._on_release = self._on_release, []
+            for action in actions:
+                action()
+
+
 class Executor:
     def __init__(self, db: Database):
         self.db = db
@@ -68,6 +96,15 @@ class Executor:
 
     async def execute(self, who: Principal, key: str | None, method: str, path: str, body: Any,
                       delay: float = 0.0) -> Outcome:
+        """One mutation sent alone: applied, then its response held for ``delay`` seconds."""
+        hold = Hold(delay)
+        outcome = self.execute_held(who, key, method, path, body, hold)
+        await hold.release()
+        return outcome
+
+    def execute_held(self, who: Principal, key: str | None, method: str, path: str, body: Any,
+                     hold: Hold) -> Outcome:
+        """Apply one mutation; its key stays in flight until ``hold`` is released."""
         found = mutations.match(method, path)
         if found is None:
             raise ApiError(404, "route_not_found", f"{method} {path} is not a mutation route; see docs/PROTOCOL.md")
@@ -80,19 +117,19 @@ class Executor:
         item_id = body.get("item_id") if isinstance(body, dict) else None
 
         if bugs.get("ignore_idempotency_key"):
-            outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=False)
-            await pause(delay)
-            return outcome
+            return self._apply(who, key, mutation, params, body, fingerprint, remember=False)
 
         if bugs.get("commit_before_dedupe"):
             earlier = self._earlier(who, key, fingerprint, item_id, bugs)
             if earlier is not None:
-                await pause(delay)
                 return earlier
             outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=False)
-            await pause(delay)  # the window in which a concurrent retry passes the check above
-            with self.db.write() as conn:
-                self._remember(conn, who, key, fingerprint, mutation.kind, item_id, outcome)
+
+            def remember() -> None:  # late: a concurrent retry meanwhile passes the check above
+                with self.db.write() as conn:
+                    self._remember(conn, who, key, fingerprint, mutation.kind, item_id, outcome)
+
+            hold.until_release(remember)
             return outcome
 
         slot = (who.user_id, key)
@@ -101,15 +138,15 @@ class Executor:
                            "a request with this Idempotency-Key is still being processed; retry later")
         earlier = self._earlier(who, key, fingerprint, item_id, bugs)
         if earlier is not None:
-            await pause(delay)  # a delayed response is delayed for a replay too
-            return earlier
+            return earlier  # a held response is held for a replay too
         self._in_flight.add(slot)
         try:
             outcome = self._apply(who, key, mutation, params, body, fingerprint, remember=True)
-            await pause(delay)  # a delayed response: the key stays in flight meanwhile
-            return outcome
-        finally:
+        except BaseException:
             self._in_flight.discard(slot)
+            raise
+        hold.until_release(lambda: self._in_flight.discard(slot))
+        return outcome
 
     def _earlier(self, who: Principal, key: str, fingerprint: str, item_id: Any,
                  bugs: dict[str, bool]) -> Outcome | None:

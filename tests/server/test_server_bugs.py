@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import os
 import uuid
@@ -43,6 +44,20 @@ async def test_commit_before_dedupe_duplicates_a_concurrent_retry(seed: Seed, bu
     assert len(kinds(seed, "note")) == expected_notes
 
 
+@pytest.mark.parametrize(("bug_on", "expected_notes"), [(False, 1), (True, 2)])
+async def test_commit_before_dedupe_duplicates_a_batch_retried_while_the_first_is_held(
+        seed: Seed, bug_on: bool, expected_notes: int) -> None:
+    seed.bugs(commit_before_dedupe=bug_on)
+    seed.fault(route="POST /v1/batch", action="delay", seconds=2.0, count=1)
+    batch = {"items": [{"key": "k1", "path": f"/v1/jobs/{seed.job_id}/notes", "body": item(text="batched")}]}
+    async with httpx.AsyncClient(base_url=seed.url, headers=seed.tech.headers, timeout=10) as client:
+        first = asyncio.create_task(client.post("/v1/batch", json=batch))
+        await committed(seed, "note", 1)  # the batch committed its item and holds its answer
+        await client.post("/v1/batch", json=batch)  # the device's retry after its request was cut
+        await asyncio.wait_for(first, 10)
+    assert len(kinds(seed, "note")) == expected_notes
+
+
 def test_commit_before_dedupe_still_replays_a_sequential_retry(seed: Seed) -> None:
     seed.bugs(commit_before_dedupe=True)
     body, key = item(text="sequential"), str(uuid.uuid4())
@@ -63,6 +78,23 @@ def test_accept_checksum_mismatch_turns_a_corrupt_upload_into_a_photo(seed: Seed
         assert [p["content_hash"] for p in photos] == [hashlib.sha256(received).hexdigest()]
     else:
         assert response.status_code == 460 and photos == []
+
+
+@pytest.mark.parametrize("bug_on", [False, True])
+def test_accept_checksum_mismatch_stores_a_chunk_flipped_on_the_way(seed: Seed, bug_on: bool) -> None:
+    seed.bugs(accept_checksum_mismatch=bug_on)
+    sent = os.urandom(4000)
+    flipped = sent[:2000] + bytes([sent[2000] ^ 0xFF]) + sent[2001:]
+    location = create_upload(seed.tech, seed.job_id, sent)
+    checksum = "sha1 " + base64.b64encode(hashlib.sha1(sent).digest()).decode()  # computed before the flip
+    response = patch(seed.tech, location, 0, flipped, **{"Upload-Checksum": checksum})
+    photos = kinds(seed, "photo")
+    if bug_on:
+        assert response.status_code == 204
+        assert [p["content_hash"] for p in photos] == [hashlib.sha256(flipped).hexdigest()]
+    else:
+        assert response.status_code == 460 and response.json()["error"]["code"] == "checksum_mismatch"
+        assert photos == []
 
 
 @pytest.mark.parametrize(("bug_on", "expected_emails"), [(False, 1), (True, 3)])

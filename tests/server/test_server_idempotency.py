@@ -133,3 +133,31 @@ async def test_concurrent_identical_batches_apply_each_item_once(seed: Seed) -> 
     statuses = {r["status"] for resp in responses for r in resp.json()["results"]}
     assert statuses <= {201, 409}
     assert sorted(m["payload"]["text"] for m in notes_in_ledger(seed)) == sorted(f"b{i}" for i in range(50))
+
+
+def batch_of(seed: Seed, texts: list[str]) -> dict:
+    return {"items": [{"key": f"key-{text}", "method": "POST", "path": note_path(seed), "body": item(text=text)}
+                      for text in texts]}
+
+
+async def test_delayed_batch_commits_its_items_then_holds_their_keys_in_flight(seed: Seed) -> None:
+    seed.fault(route="POST /v1/batch", action="delay", seconds=2.0, count=1)
+    batch = batch_of(seed, ["a", "b"])
+    async with httpx.AsyncClient(base_url=seed.url, headers=seed.tech.headers, timeout=10) as client:
+        first = asyncio.create_task(client.post("/v1/batch", json=batch))
+        await committed(seed, "note", 2)  # both items committed before the held answer
+        retry = (await client.post("/v1/batch", json=batch)).json()["results"]
+        assert [(r["status"], r["body"]["error"]["code"]) for r in retry] == [(409, "request_in_progress")] * 2
+        held = await asyncio.wait_for(first, 10)
+        after = (await client.post("/v1/batch", json=batch)).json()["results"]
+    assert [r["status"] for r in held.json()["results"]] == [201, 201]
+    assert [(r["status"], r["replayed"]) for r in after] == [(201, True)] * 2
+    assert len(notes_in_ledger(seed)) == 2
+
+
+def test_batch_without_delay_lets_a_repeated_key_replay_within_the_same_batch(seed: Seed) -> None:
+    batch = batch_of(seed, ["same"])
+    batch["items"] *= 2  # the same key and body twice
+    results = seed.tech.post("/v1/batch", json=batch).json()["results"]
+    assert [(r["status"], r["replayed"]) for r in results] == [(201, False), (201, True)]
+    assert len(notes_in_ledger(seed)) == 1
