@@ -19,7 +19,7 @@ from harness.client.errors import DeviceError, RefusedError
 ACTIONS = (
     "set_status", "add_note", "take_photo", "collect_signature", "clock_in", "clock_out",
     "send_estimate", "send_invoice", "charge_card", "report_location", "refresh_assignments",
-    "open_schedule", "open_job", "open_customer_history", "wait_idle", "wait_state",
+    "open_schedule", "open_job", "open_customer_history", "wait_idle", "wait_state", "inject_fault",
 )
 VIEWS = ("state", "history")
 LINE_LIMIT = 128 * 1024 * 1024  # a base64 photo fits on one line

@@ -21,7 +21,7 @@ from harness.client.errors import DeviceError, OfflineError, RefusedError
 from harness.client.retry import RetryPolicy, error_code, is_retryable_status, parse_retry_after
 from harness.client.store import FAILED, PENDING, Store
 from harness.client.sync import IDLE, SyncEngine, Sleep
-from harness.client.transport import CountingTransport, Counters
+from harness.client.transport import CountingTransport, Counters, FaultyLink
 from harness.client.tus import DEFAULT_CHUNK
 from harness.core.contract import (
     DOCUMENT_SEND, DOCUMENT_TYPES, GPS, JOB_STATUSES, NOTE, PAYMENT, PHOTO, SIGNATURE, STATUS,
@@ -57,10 +57,11 @@ class Device:
         self.clock = clock or utc_now
         self.rng = random.Random(seed)
         self.counters = Counters()
+        self.link = FaultyLink(transport)
         self.http = httpx.AsyncClient(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},
-            transport=CountingTransport(self.counters, transport),
+            transport=CountingTransport(self.counters, self.link),
             timeout=timeout or httpx.Timeout(10.0, connect=2.0),
         )
         self.engine = SyncEngine(
@@ -79,6 +80,10 @@ class Device:
         await self.engine.stop()
         await self.http.aclose()
         self.store.close()
+
+    async def inject_fault(self, fault: str) -> None:
+        """A fault of the device's surroundings (see FaultyLink), e.g. ``corrupt_next_upload_chunk``."""
+        self.link.arm(fault)
 
     async def __aenter__(self) -> "Device":
         return await self.start()
@@ -363,7 +368,7 @@ def _attempt_views(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "started_at": attempt["started_at"], "ended_at": attempt["ended_at"],
             # an attempt still in flight when the history is taken has, so far, an unknown outcome
             "outcome": attempt["outcome"] or "info", "in_flight": attempt["outcome"] is None,
-            "http_status": attempt["status"], "error": attempt["error"],
+            "http_status": attempt["status"], "error": attempt["error"], "retry_after": attempt["retry_after"],
         })
     return views
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import httpx
 
-from harness.client.retry import attempt_error, outcome_of_error, outcome_of_status
+from harness.client.retry import attempt_error, outcome_of_error, outcome_of_status, parse_retry_after
 from harness.client.store import Store
 from harness.client.transport import working_for
 
@@ -39,6 +39,7 @@ class Sender:
         if end:
             outcome = outcome_of_status(response.status_code)
             self.store.end_attempts(
-                [(a, outcome, response.status_code, attempt_error(response)) for a in attempt_ids], self.now()
+                [(a, outcome, response.status_code, attempt_error(response)) for a in attempt_ids], self.now(),
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         return response, attempt_ids

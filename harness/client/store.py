@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS intents (
 CREATE TABLE IF NOT EXISTS attempts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT, key TEXT, op TEXT NOT NULL,
     method TEXT NOT NULL, path TEXT NOT NULL, outcome TEXT, status INTEGER, error TEXT,
-    started_at TEXT NOT NULL, ended_at TEXT);
+    started_at TEXT NOT NULL, ended_at TEXT, retry_after REAL);
 CREATE TABLE IF NOT EXISTS transitions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS refused (
@@ -76,6 +76,7 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA_MAIN)
+        self._add_missing_columns()
         # Seeded bug outbox_in_memory: the outbox table lives in an attached in-memory database.
         self.outbox_schema = "mem" if outbox_in_memory else "main"
         if outbox_in_memory:
@@ -102,6 +103,12 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _add_missing_columns(self) -> None:
+        """A store written by an older client lacks the attempts' retry_after column."""
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(attempts)")}
+        if "retry_after" not in columns:
+            self.db.execute("ALTER TABLE attempts ADD COLUMN retry_after REAL")
 
     def _device_id(self) -> str:
         row = self.db.execute("SELECT value FROM meta WHERE key='device_id'").fetchone()
@@ -202,13 +209,15 @@ class Store:
                     )
         return ids
 
-    def end_attempts(self, ends: list[tuple[int, str, int | None, str | None]], at: str) -> None:
-        """Complete attempts: [(attempt id, outcome, http status, error)]."""
+    def end_attempts(self, ends: list[tuple[int, str, int | None, str | None]], at: str,
+                     retry_after: float | None = None) -> None:
+        """Complete attempts: [(attempt id, outcome, http status, error)]; ``retry_after``: the seconds
+        the answer's Retry-After header asked for, if it had one."""
         with self.transaction() as db:
             for attempt_id, outcome, status, error in ends:
                 db.execute(
-                    "UPDATE attempts SET outcome=?, status=?, error=?, ended_at=? WHERE seq=?",
-                    (outcome, status, error, at, attempt_id),
+                    "UPDATE attempts SET outcome=?, status=?, error=?, ended_at=?, retry_after=? WHERE seq=?",
+                    (outcome, status, error, at, retry_after, attempt_id),
                 )
                 db.execute(
                     f"UPDATE {self.outbox} SET last_outcome=?, last_error=? WHERE item_id="

@@ -213,9 +213,11 @@ class SyncEngine:
         if response.status_code != 200:
             outcome = outcome_of_status(response.status_code)
             error = attempt_error(response)
-            self.store.end_attempts([(a, outcome, response.status_code, error) for a in attempt_ids], now)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            self.store.end_attempts([(a, outcome, response.status_code, error) for a in attempt_ids], now,
+                                    retry_after=retry_after)
             if is_retryable_status(response.status_code, error_code(response)):
-                return parse_retry_after(response.headers.get("Retry-After")) or 0.0
+                return retry_after or 0.0
             for item in batch:
                 self.store.finish(item["item_id"], FAILED, now,
                                   error=f"batch refused with {response.status_code}: {response.text[:300]}")

@@ -1,5 +1,6 @@
-"""Traffic counters measured at the httpx transport: requests, bytes sent and received, retries.
+"""The device's httpx transport: traffic counters, and the faulty link a scenario can switch on.
 
+Counters: requests, bytes sent and received, retries.
 Bytes are counted as the request body is handed to the connection and as the response body is
 read, plus the header bytes of both, so a cut mid-body counts what actually left the client.
 Per-item attribution uses a context variable set by the sync engine around each request.
@@ -92,6 +93,58 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.counters.add("bytes_received", 17 + _header_bytes(response.headers), items)
         response.stream = _CountingStream(response.stream, self.counters, items, "bytes_received")
         return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _FlippedByteStream(httpx.AsyncByteStream):
+    """A request body with the byte at ``position`` inverted on its way out."""
+
+    def __init__(self, inner: Any, position: int) -> None:
+        self.inner, self.position = inner, position
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        offset = 0
+        async for chunk in self.inner:
+            if offset <= self.position < offset + len(chunk):
+                at = self.position - offset
+                chunk = chunk[:at] + bytes([chunk[at] ^ 0xFF]) + chunk[at + 1:]
+            offset += len(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self.inner, "aclose"):
+            await self.inner.aclose()
+
+
+class FaultyLink(httpx.AsyncBaseTransport):
+    """The device's surroundings failing it (not the app): armed by a scenario's ``device_fault``.
+
+    ``corrupt_next_upload_chunk`` flips one byte in the middle of the next non-empty tus PATCH body,
+    after the app computed its Upload-Checksum from the file: what a faulty link, middlebox or
+    storage does to a body that TCP's 16-bit checksum lets through.
+    """
+
+    FAULTS = ("corrupt_next_upload_chunk",)
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.corrupt_next_chunk = False
+        self.corrupted = 0  # chunks corrupted so far
+
+    def arm(self, fault: str) -> None:
+        if fault not in self.FAULTS:
+            raise ValueError(f"unknown device fault {fault!r}; expected one of {', '.join(self.FAULTS)}")
+        self.corrupt_next_chunk = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        length = int(request.headers.get("content-length") or 0)
+        if self.corrupt_next_chunk and request.method == "PATCH" and length > 0:
+            self.corrupt_next_chunk = False
+            self.corrupted += 1
+            request.stream = _FlippedByteStream(request.stream, length // 2)
+        return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

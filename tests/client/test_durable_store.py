@@ -86,3 +86,20 @@ async def test_history_shows_an_attempt_still_in_flight_as_unknown(make_device):
     device.store.begin_attempts([(note["item_id"], note["key"])], "batch", "POST", "/v1/batch", device.now())
     (attempt,) = device.history()["attempts"]
     assert attempt["outcome"] == "info" and attempt["in_flight"] is True and attempt["ended_at"] is None
+
+
+def test_store_of_an_older_client_gains_the_retry_after_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "device.sqlite3")
+    old.execute("CREATE TABLE attempts (seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT, key TEXT,"
+                " op TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, outcome TEXT, status INTEGER,"
+                " error TEXT, started_at TEXT NOT NULL, ended_at TEXT)")
+    old.execute("INSERT INTO attempts (op, method, path, started_at) VALUES ('batch', 'POST', '/v1/batch', 't0')")
+    old.commit()
+    old.close()
+    store = Store(tmp_path)
+    (attempt_id,) = store.begin_attempts([("item-1", "k")], "batch", "POST", "/v1/batch", "t1")
+    store.end_attempts([(attempt_id, "info", 503, "HTTP 503")], "t2", retry_after=2.0)
+    assert [a["retry_after"] for a in store.table("attempts")] == [None, 2.0]
+    store.close()

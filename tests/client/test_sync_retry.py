@@ -152,3 +152,15 @@ async def test_connectivity_loss_and_return_are_noticed(mock_server, make_device
     await device.wait_idle(timeout=10)
     states = [t["state"] for t in device.history()["sync_states"]]
     assert states[:2] == ["syncing", "offline"] and states[-2:] == ["syncing", "idle"]
+
+
+async def test_attempt_history_records_the_retry_after_each_answer_asked_for(mock_server, make_device, sleep):
+    mock_server.post("/v1/batch").mock(
+        side_effect=script(httpx.Response(503, headers={"Retry-After": "3"}), httpx.Response(503), batch_ok)
+    )
+    device = make_device()
+    note = await device.add_note("job-1", "n")
+    await device.start()
+    await device.wait_idle(timeout=10)
+    attempts = [(a["http_status"], a["retry_after"]) for a in device.history()["attempts"] if a["item_id"] == note["item_id"]]
+    assert attempts == [(503, 3.0), (503, None), (201, None)]

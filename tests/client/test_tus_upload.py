@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import httpx
+import pytest
 
 from client_scripts import script
 from fake_tus import FakeTus
@@ -129,3 +130,25 @@ async def test_upload_whose_server_died_before_the_record_is_finished_by_an_empt
     assert tus.records == {"u1": "m-" + item["item_id"]}  # the record exists: the photo is not lost
     assert tus.patches[-1] == (len(photo), 0)  # the empty PATCH at the end offset that finished it
     assert device.store.outbox_items()[0]["result"] == {"media_id": "m-" + item["item_id"]}
+
+
+async def test_chunk_corrupted_on_the_link_is_refused_by_checksum_and_sent_again(mock_server, make_device):
+    tus = FakeTus(mock_server)
+    photo = os.urandom(3 * MB)
+    device = make_device(chunk_size=MB)
+    await device.inject_fault("corrupt_next_upload_chunk")
+    await device.take_photo("job-1", photo)
+    await device.start()
+    await device.wait_idle(timeout=10)
+
+    (upload,) = tus.uploads.values()
+    assert bytes(upload.data) == photo
+    assert device.link.corrupted == 1
+    statuses = [a["http_status"] for a in device.history()["attempts"] if a["op"] == "tus_patch"]
+    assert statuses[0] == 460 and statuses.count(460) == 1
+
+
+async def test_unknown_device_fault_is_refused(make_device):
+    device = make_device()
+    with pytest.raises(ValueError, match="unknown device fault"):
+        await device.inject_fault("melt_the_phone")
