@@ -15,8 +15,8 @@ from harness.runner.histories import merge_histories
 from harness.runner.recorder import Recorder
 from harness.runner.world import CARD_TOKENS, World, item_rng
 from harness.scenarios.model import (
-    ActionStep, CommitThenFailStep, DelayStep, ExpectStep, FaultStep, KillStep, NetworkCondition, NetworkStep, OfficeStep,
-    RestartStep, Scenario, Step, WaitStep,
+    ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep, NetworkCondition,
+    NetworkStep, OfficeStep, RestartStep, Scenario, Step, WaitStep,
 )
 from harness.seed import media
 
@@ -63,6 +63,8 @@ class ScenarioRun:
             await self.kill(step)
         elif isinstance(step, RestartStep):
             await self.restart(step)
+        elif isinstance(step, DeviceFaultStep):
+            await self.device_fault(step)
         elif isinstance(step, WaitStep):
             await self.wait(step)
         elif isinstance(step, ExpectStep):
@@ -224,6 +226,11 @@ class ScenarioRun:
         else:
             for device in self.world.devices.values():
                 await device.restart()
+
+    async def device_fault(self, step: DeviceFaultStep) -> None:
+        self.recorder.step(step.label or f"device fault {step.fault}")
+        for device in self.world.devices.values():
+            await device.inject_fault(step.fault)
 
     # --- waits and expectations --------------------------------------------------------
     async def wait(self, step: WaitStep) -> None:

@@ -77,6 +77,9 @@ class InProcessDevice:
     async def history(self) -> dict[str, Any]:
         return self.device.history()
 
+    async def inject_fault(self, fault: str) -> None:
+        await self.device.inject_fault(fault)
+
     async def kill(self) -> None:
         raise HarnessError(f"the device of {self.name} runs in-process and cannot be killed")
 
@@ -162,6 +165,9 @@ class ProcessDevice:
 
     async def history(self) -> dict[str, Any]:
         return dict(await self._call("history"))
+
+    async def inject_fault(self, fault: str) -> None:
+        await self._call("inject_fault", fault=fault)
 
     async def kill(self) -> None:
         if self.control is not None:

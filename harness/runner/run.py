@@ -9,7 +9,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.checker import check
@@ -26,6 +26,10 @@ from harness.runner.world import World
 from harness.scenarios.model import KillStep, RestartStep, Scenario
 
 QUIESCE_S = 3.0  # after the last step, how long the devices get to finish what is in flight
+# The embedded Toxiproxy seeds each connection's draws (jitter, toxicity, slicer sizes) with
+# "<server seed>:<proxy name>:<connection index>": with this fixed server seed and a proxy named
+# from the scenario's name and seed, a scenario replays its jitter whatever else runs beside it.
+NETWORK_SEED = 0
 
 
 @dataclass
@@ -43,12 +47,19 @@ class Environment:
     network: Network
     backend: BackendAdapter
     scratch: Path
+    proxies_made: dict[str, int] = field(default_factory=dict)  # per scenario name and seed
+
+    def proxy_name(self, scenario: str, seed: int) -> str:
+        """``<scenario>-seed<seed>-<n>``: the same on every run, unique within this one."""
+        base = f"{scenario}-seed{seed}"
+        self.proxies_made[base] = self.proxies_made.get(base, 0) + 1
+        return f"{base}-{self.proxies_made[base]}"
 
 
 @contextlib.asynccontextmanager
 async def environment(backend_kind: str = "embedded") -> AsyncIterator[Environment]:
     with tempfile.TemporaryDirectory(prefix="offline-harness-") as scratch:
-        async with network_backend(backend_kind) as network:
+        async with network_backend(backend_kind, seed=NETWORK_SEED) as network:
             backend = await ReferenceBackend.in_process(Path(scratch) / "server.db")
             try:
                 yield Environment(network, backend, Path(scratch))
@@ -87,7 +98,7 @@ async def _run(scenario: Scenario, env: Environment, options: RunOptions, seed: 
         world = await World.create(backend, scenario.name, scenario.setup.technicians, seed, scenario.setup.bugs.server)
         await world.add_jobs(scenario.setup.jobs)
         upstream = backend.url.removeprefix("http://")
-        world.link = await env.network.proxy(f"{scenario.name}-{uuid.uuid4().hex[:8]}", upstream)
+        world.link = await env.network.proxy(env.proxy_name(scenario.name, seed), upstream)
         run = ScenarioRun(scenario, world, recorder, seed=seed, time_scale=options.time_scale)
         if scenario.setup.network is not None:
             await run.network(scenario.setup.network)

@@ -11,6 +11,7 @@ from harness.scenarios.model import (
     Bugs,
     CommitThenFailStep,
     DelayStep,
+    DeviceFaultStep,
     ExpectStep,
     FaultStep,
     Job,
@@ -97,6 +98,7 @@ _BUILDERS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Step]] = {
     "delay": lambda value, step, common: DelayStep(**value, **common),
     "kill": lambda value, step, common: KillStep(target=value, **common),
     "restart": lambda value, step, common: RestartStep(target=value, **common),
+    "device_fault": lambda value, step, common: DeviceFaultStep(fault=value, **common),
     "wait": lambda value, step, common: _wait(value, common),
     "expect": lambda value, step, common: _expect(value, common),
 }

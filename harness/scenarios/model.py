@@ -15,6 +15,7 @@ SLOW_CLOSE_DEFAULT_MS = 1000  # `network: slow_close` without a delay (schema.js
 
 # Network words a step may use alone, and the conditions that take parameters.
 NETWORK_WORDS = ("offline", "online", "blackhole", "connection_reset", "slow_close", "clear")
+DEVICE_FAULTS = ("corrupt_next_upload_chunk",)  # what a device adapter's inject_fault takes
 NETWORK_CONDITIONS = (
     "profile", "latency", "bandwidth", "cut_after", "blackhole", "connection_reset", "slow_close", "flapping",
 )
@@ -113,6 +114,13 @@ class KillStep(Step):
 @dataclass(frozen=True, kw_only=True)
 class RestartStep(Step):
     target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceFaultStep(Step):
+    """A fault of the devices' surroundings (schema.json ``device_fault``), e.g. ``corrupt_next_upload_chunk``."""
+
+    fault: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -78,3 +78,23 @@ def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+# A byte of a photo chunk flipped on the way, on a device run as its own process (it is restarted
+# first), so the fault travels over the control channel; {bugs} switches the server's bug on or not.
+CORRUPTED_CHUNK_ON_PROCESS_DEVICE = """\
+name: corrupted-chunk-process-device
+description: A middlebox flips a byte of a photo chunk sent by an app that was restarted a moment ago.
+tags: [checksum]
+seed: 17
+setup:
+  technicians: [alice]
+  jobs:
+    - {{id: job1, technician: alice}}
+  bugs: {{server: [{bugs}]}}
+steps:
+  - kill: device
+  - restart: device
+  - device_fault: corrupt_next_upload_chunk
+  - {{as: alice, do: take_photo, args: {{job: job1, size_kb: 200}}}}
+  - wait: {{until: synced, deadline_s: 15}}
+"""

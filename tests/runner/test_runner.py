@@ -10,7 +10,7 @@ from harness.runner.recorder import Recorder
 from harness.runner.world import World
 from harness.scenarios import load_scenario, parse_scenario
 from harness.scenarios.model import ActionStep, Job
-from .scenario_texts import CLIENT_QUEUES_PAYMENT, SERVER_IGNORES_KEY, TINY, write
+from .scenario_texts import CLIENT_QUEUES_PAYMENT, CORRUPTED_CHUNK_ON_PROCESS_DEVICE, SERVER_IGNORES_KEY, TINY, write
 
 RESULT_KEYS = {"name", "file", "description", "tags", "seed", "verdict", "duration_s", "violations",
                "expectation_failures", "error", "metrics", "timeline"}
@@ -89,3 +89,33 @@ async def test_killed_device_with_an_in_memory_outbox_loses_items(tmp_path: Path
     sound, lost = run.scenarios
     assert sound.verdict == "pass", sound.explain()
     assert lost.verdict == "fail" and {v["kind"] for v in lost.violations} == {"LOST"}
+
+
+async def test_device_fault_reaches_a_process_device_and_only_a_server_without_checksums_keeps_it(
+        tmp_path: Path) -> None:
+    run = await run_texts(tmp_path, CORRUPTED_CHUNK_ON_PROCESS_DEVICE.format(bugs=""),
+                          CORRUPTED_CHUNK_ON_PROCESS_DEVICE.format(bugs="accept_checksum_mismatch"))
+    sound, corrupt = run.scenarios
+    assert sound.verdict == "pass", sound.explain()
+    assert 460 in [a["http_status"] for item in sound.timeline["items"] for a in item["attempts"]]
+    assert corrupt.verdict == "fail" and {v["kind"] for v in corrupt.violations} == {"CORRUPT"}
+
+
+async def test_a_scenario_gets_the_same_network_seed_and_proxy_names_on_every_run(monkeypatch) -> None:
+    # tests/network/test_embedded_live.py shows the same server seed and proxy name replay the jitter
+    from harness.runner import run as run_module
+
+    seeds: list[int | None] = []
+    real_backend = run_module.network_backend
+
+    def recording_backend(kind: str, **kwargs: object):
+        seeds.append(kwargs.get("seed"))  # type: ignore[arg-type]
+        return real_backend(kind, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "network_backend", recording_backend)
+    names = []
+    for _ in range(2):
+        async with run_module.environment() as env:
+            names.append([env.proxy_name("tiny-note", 5), env.proxy_name("tiny-note", 5), env.proxy_name("tiny-note", 6)])
+    assert seeds == [run_module.NETWORK_SEED] * 2
+    assert names[0] == names[1] == ["tiny-note-seed5-1", "tiny-note-seed5-2", "tiny-note-seed6-1"]

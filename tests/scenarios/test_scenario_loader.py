@@ -9,8 +9,8 @@ import pytest
 from harness.cli import HarnessError
 from harness.scenarios import ScenarioError, load_scenario, parse_scenario
 from harness.scenarios.model import (
-    ActionStep, CommitThenFailStep, DelayStep, ExpectStep, FaultStep, KillStep, NetworkCondition,
-    NetworkStep, OfficeStep, RestartStep, WaitStep,
+    DEVICE_FAULTS, ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep,
+    NetworkCondition, NetworkStep, OfficeStep, RestartStep, WaitStep,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -38,7 +38,7 @@ def test_every_kind_of_step_loads_as_its_type() -> None:
     scenario = load_scenario(DATA / "valid_every_step.yaml")
     kinds = {type(step) for step in scenario.steps}
     assert kinds == {ActionStep, NetworkStep, OfficeStep, FaultStep, CommitThenFailStep, DelayStep, KillStep,
-                     RestartStep, WaitStep, ExpectStep}
+                     RestartStep, DeviceFaultStep, WaitStep, ExpectStep}
     assert (scenario.seed, scenario.deadline_s, scenario.tags) == (7, 45.0, ("offline", "smoke"))
     assert scenario.setup.bugs.server == ("email_per_retry",)
     by_line = {step.line: step for step in scenario.steps}
@@ -47,9 +47,18 @@ def test_every_kind_of_step_loads_as_its_type() -> None:
     assert by_line[47] == CommitThenFailStep(route="POST /v1/batch", line=47)
     two = by_line[50]
     assert isinstance(two, NetworkStep) and [c.name for c in two.conditions] == ["latency", "bandwidth"]
-    assert by_line[64] == WaitStep(seconds=2.5, line=64)
+    assert by_line[63] == DeviceFaultStep(fault="corrupt_next_upload_chunk", line=63)
+    assert by_line[65] == WaitStep(seconds=2.5, line=65)
     last = scenario.steps[-1]
     assert isinstance(last, ExpectStep) and last.violations == () and last.job_status == {"job1": "in_progress"}
+
+
+def test_device_faults_the_schema_offers_are_the_ones_the_reference_client_knows() -> None:
+    from harness.client.transport import FaultyLink
+    from harness.scenarios import scenario_schema
+
+    offered = scenario_schema()["$defs"]["step"]["properties"]["device_fault"]["enum"]
+    assert tuple(offered) == DEVICE_FAULTS == FaultyLink.FAULTS
 
 
 @pytest.mark.parametrize(
@@ -128,7 +137,8 @@ def parse_steps(steps: str) -> ScenarioError:
         ("  - fault: {route: POST /v1/batch, status: 200}", "scenarios/x.yaml:7: steps[0].fault.status: 200 is not one of [429, 500, 502, 503, 504]"),
         ("  - fault: {route: POST /v1/batch, status: 404}", "scenarios/x.yaml:7: steps[0].fault.status: 404 is not one of [429, 500, 502, 503, 504]"),
         ("  - kill: phone", "scenarios/x.yaml:7: steps[0].kill: 'phone' is not one of ['device', 'server']."),
-        ("  - label: lonely", "scenarios/x.yaml:7: steps[0]: a step needs one of: network, as, office, fault, commit_then_fail, delay, kill, restart, wait, expect (it has: label)"),
+        ("  - label: lonely", "scenarios/x.yaml:7: steps[0]: a step needs one of: network, as, office, fault, commit_then_fail, delay, kill, restart, device_fault, wait, expect (it has: label)"),
+        ("  - device_fault: melt_phone", "scenarios/x.yaml:7: steps[0].device_fault: 'melt_phone' is not one of ['corrupt_next_upload_chunk']."),
         ("  - expect: {violations: [LOSTT]}", "scenarios/x.yaml:7: steps[0].expect.violations[0]: 'LOSTT' is not one of ['LOST', "),
         ("  - expect: {card_refused: yes please}", "scenarios/x.yaml:7: steps[0].expect.card_refused: expected true or false, got the text 'yes please'"),
         ("  - expect: {job_status: {job9: complete}}", "scenarios/x.yaml:7: steps[0].expect.job_status.job9: 'job9' is not a job of setup.jobs"),
