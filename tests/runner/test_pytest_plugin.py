@@ -21,21 +21,21 @@ def catalogue(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_collects_each_scenario_as_an_item_named_after_it(catalogue: pytest.Pytester) -> None:
-    result = catalogue.runpytest("--collect-only", "-q", "--strict-markers")
+    result = catalogue.runpytest_subprocess("--collect-only", "-q", "--strict-markers")
     result.stdout.fnmatch_lines(["scenarios/bug.yaml::server-ignores-key", "scenarios/tiny.yaml::tiny-note",
                                  "*2 tests collected*"])
     assert result.ret == 0
 
 
 def test_k_and_tag_markers_select_scenarios(catalogue: pytest.Pytester) -> None:
-    by_keyword = catalogue.runpytest("--collect-only", "-q", "-k", "tiny")
+    by_keyword = catalogue.runpytest_subprocess("--collect-only", "-q", "-k", "tiny")
     by_keyword.stdout.fnmatch_lines(["scenarios/tiny.yaml::tiny-note", "*1/2 tests collected (1 deselected)*"])
-    by_marker = catalogue.runpytest("--collect-only", "-q", "-m", "bug", "--strict-markers", "-W", "error")
+    by_marker = catalogue.runpytest_subprocess("--collect-only", "-q", "-m", "bug", "--strict-markers", "-W", "error")
     by_marker.stdout.fnmatch_lines(["scenarios/bug.yaml::server-ignores-key", "*1/2 tests collected (1 deselected)*"])
 
 
 def test_passing_and_failing_scenarios_and_the_failure_report(catalogue: pytest.Pytester) -> None:
-    result = catalogue.runpytest("-p", "no:cacheprovider", "--junitxml=junit.xml")
+    result = catalogue.runpytest_subprocess("-p", "no:cacheprovider", "--junitxml=junit.xml")
     result.assert_outcomes(passed=1, failed=1)
     output = result.stdout.str()
     assert "DUPLICATE" in output and "replay with --seed 9" in output
@@ -49,7 +49,7 @@ def test_a_broken_scenario_is_a_collection_error_naming_file_and_line(pytester: 
     pytester.makeini(INI)
     pytester.mkdir("scenarios")
     (pytester.path / "scenarios" / "broken.yaml").write_text(BROKEN)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED  # a collection error stops the session
     result.stdout.fnmatch_lines(["*scenarios/broken.yaml:8: steps[[]0[]].do: 'add_nte'*Did you mean 'add_note'?*"])
     assert "Traceback" not in result.stdout.str()
