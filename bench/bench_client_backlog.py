@@ -22,9 +22,9 @@ from harness.client.retry import RetryPolicy
 
 
 async def drain(workdir: Path, actions: int, rtt_ms: int) -> None:
-    with server_and_proxy(workdir) as (world, proxy):
+    async with server_and_proxy(workdir) as (world, proxy):
         for stream in ("upstream", "downstream"):
-            proxy.add_toxic(f"latency_{stream}", "latency", stream=stream, latency=rtt_ms // 2)
+            await proxy.link.latency(rtt_ms // 2, stream=stream).apply()
         device = Device(workdir / "device", proxy.url, world.tech_token, seed=1,
                         policy=RetryPolicy(probe_interval=0.05, probe_cap=0.2))
         for n in range(actions):

@@ -1,6 +1,6 @@
 """Shared set-up of the client benchmarks: real server process, real toxiproxy-server, a tenant.
 
-Reuses the client tests' launcher and seeding (tests/client/) rather than a second copy.
+Reuses the client tests' proxy (tests/client/recorded_link.py, on harness.network.control) and seeding.
 """
 
 from __future__ import annotations
@@ -8,16 +8,16 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, AsyncIterator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "client")]
 
 from harness.server.running import ServerProcess  # noqa: E402
 from server_world import World, seed_world  # noqa: E402
-from toxiproxy_local import LocalToxiproxy  # noqa: E402
+from recorded_link import RecordedLink, proxied  # noqa: E402
 
 
 def toxiproxy_bin() -> str:
@@ -27,16 +27,14 @@ def toxiproxy_bin() -> str:
     return path
 
 
-@contextmanager
-def server_and_proxy(workdir: Path) -> Iterator[tuple[World, LocalToxiproxy]]:
+@asynccontextmanager
+async def server_and_proxy(workdir: Path) -> AsyncIterator[tuple[World, RecordedLink]]:
     """The reference server in its own process, behind a real toxiproxy-server proxy."""
+    toxiproxy_bin()
     with ServerProcess(workdir / "server.db") as server:
         world = seed_world(server.url, server.admin_token)
-        proxy = LocalToxiproxy(toxiproxy_bin(), server.url.removeprefix("http://"))
-        try:
+        async with proxied(server.url.removeprefix("http://")) as proxy:
             yield world, proxy
-        finally:
-            proxy.close()
 
 
 async def sync_until_idle(device: Any, timeout: float) -> tuple[float, dict[str, Any]]:

@@ -31,8 +31,8 @@ FAST = RetryPolicy(base=0.05, cap=0.5, probe_interval=0.05, probe_cap=0.2)
 
 
 async def cut_link_upload(workdir: Path, photo_mb: int) -> None:
-    with server_and_proxy(workdir) as (world, proxy):
-        proxy.add_toxic("cut", "limit_data", bytes=1 * MB)
+    async with server_and_proxy(workdir) as (world, proxy):
+        await proxy.link.cut_after(1 * MB, stream="upstream").apply()
         device = Device(workdir / "device", proxy.url, world.tech_token, seed=1, policy=FAST)
         photo = os.urandom(photo_mb * MB)
         item = await device.take_photo(world.job_ids[0], photo)

@@ -14,7 +14,7 @@ from harness.client.device import Device
 from harness.client.retry import RetryPolicy
 from harness.server.running import InProcessServer
 from server_world import World, seed_world
-from toxiproxy_local import LocalToxiproxy
+from recorded_link import proxied
 
 BASE_URL = "http://server.test"
 
@@ -87,8 +87,7 @@ def world(server) -> World:
 
 
 @pytest.fixture
-def proxy(real_toxiproxy_bin, server):
+async def proxy(real_toxiproxy_bin, server):
     """The real toxiproxy-server with one proxy in front of the reference server."""
-    toxiproxy = LocalToxiproxy(real_toxiproxy_bin, server.url.removeprefix("http://"))
-    yield toxiproxy
-    toxiproxy.close()
+    async with proxied(server.url.removeprefix("http://")) as link:
+        yield link

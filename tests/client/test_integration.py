@@ -43,7 +43,7 @@ async def test_offline_work_syncs_exactly_once_on_reconnect(device, proxy, world
     job = world.job_ids[0]
     await device.start()
     await device.open_job(job)  # cached while online
-    proxy.set_enabled(False)
+    await proxy.set_enabled(False)
     assert (await device.open_job(job))["stale"] is True
     assert device.sync_state == "offline"
 
@@ -61,7 +61,7 @@ async def test_offline_work_syncs_exactly_once_on_reconnect(device, proxy, world
     assert (await device.report_location(51.5, -0.1))["sent"] is False
     assert (await device.refresh_assignments())["online"] is False
 
-    proxy.set_enabled(True)
+    await proxy.set_enabled(True)
     await device.wait_idle(timeout=30)
     ledger = world.ledger()
     assert_exactly_once(device.history(), ledger, proxy.timeline)
@@ -74,7 +74,7 @@ async def test_offline_work_syncs_exactly_once_on_reconnect(device, proxy, world
 
 
 async def test_upload_cut_every_300kb_resumes_and_lands_once(device, proxy, world):
-    proxy.add_toxic("cut", "limit_data", bytes=300 * KB)  # each connection dies after 300 KB
+    await proxy.link.cut_after(300 * KB, stream="upstream").apply()  # each connection dies after 300 KB
     photo = os.urandom(1024 * KB)
     item = await device.take_photo(world.job_ids[0], photo)
     await device.start()
@@ -110,8 +110,9 @@ async def test_retry_after_from_the_server_is_honoured(device, world):
     assert_exactly_once(device.history(), world.ledger())
 
 
-def test_client_process_sigkilled_mid_sync_loses_and_duplicates_nothing(tmp_path, proxy, world):
-    proxy.add_toxic("slow", "latency", stream="downstream", latency=150)
+async def test_client_process_sigkilled_mid_sync_loses_and_duplicates_nothing(tmp_path, proxy, world):
+    slow = proxy.link.latency(150, stream="downstream")
+    await slow.apply()
     client = ClientProcess(tmp_path / "device", proxy.url, world.tech_token, "--chunk-size", str(64 * KB))
     job = world.job_ids[0]
     try:
@@ -121,7 +122,7 @@ def test_client_process_sigkilled_mid_sync_loses_and_duplicates_nothing(tmp_path
         client.call("set_status", job_id=job, status="en_route")
     finally:
         client.kill()  # mid-sync: the slow link keeps most of it in flight or queued
-    proxy.remove_toxic("slow")
+    await slow.remove()
     again = ClientProcess(tmp_path / "device", proxy.url, world.tech_token)
     try:
         again.call("wait_idle", timeout=30)

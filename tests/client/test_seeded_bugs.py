@@ -32,7 +32,7 @@ async def make(tmp_path, proxy, world):
 
 
 async def _offline(device: Device, proxy) -> None:  # type: ignore[no-untyped-def]
-    proxy.set_enabled(False)
+    await proxy.set_enabled(False)
     await device.start()
     await device.wait_state("offline", timeout=10)
 
@@ -59,7 +59,7 @@ async def test_online_only_action_taken_offline_is_leaked(bug, make, proxy, worl
         await device.charge_card(world.job_ids[0], 4200, "tok_visa")
     else:
         await device.report_location(48.85, 2.35)
-    proxy.set_enabled(True)
+    await proxy.set_enabled(True)
     await device.wait_idle(timeout=20)
     assert "LEAKED" in _kinds(device.history(), world, proxy)
 
@@ -69,13 +69,13 @@ async def test_status_out_of_order_is_reordered_or_lost(make, proxy, world):
     await _offline(device, proxy)
     for status in ("en_route", "in_progress", "complete"):
         await device.set_status(world.job_ids[0], status)
-    proxy.set_enabled(True)
+    await proxy.set_enabled(True)
     await device.wait_idle(timeout=20)
     assert {"REORDERED", "LOST"} & set(_kinds(device.history(), world, proxy))
 
 
 async def test_upload_restart_from_zero_is_stuck_on_a_cut_link(make, proxy, world):
-    proxy.add_toxic("cut", "limit_data", bytes=300 * KB)  # every connection dies after 300 KB
+    await proxy.link.cut_after(300 * KB, stream="upstream").apply()  # every connection dies after 300 KB
     device = make("upload_restart_from_zero", chunk_size=128 * KB)
     await device.take_photo(world.job_ids[0], os.urandom(1024 * KB))
     await device.start()
@@ -84,14 +84,14 @@ async def test_upload_restart_from_zero_is_stuck_on_a_cut_link(make, proxy, worl
     assert "STUCK" in _kinds(device.history(), world, proxy)
 
 
-def test_outbox_in_memory_loses_queued_items_on_sigkill(tmp_path, proxy, world):
-    proxy.set_enabled(False)
+async def test_outbox_in_memory_loses_queued_items_on_sigkill(tmp_path, proxy, world):
+    await proxy.set_enabled(False)
     client = ClientProcess(tmp_path / "device", proxy.url, world.tech_token, "--bugs", "outbox_in_memory")
     try:
         client.call("add_note", job_id=world.job_ids[0], text="written offline")
     finally:
         client.kill()
-    proxy.set_enabled(True)
+    await proxy.set_enabled(True)
     again = ClientProcess(tmp_path / "device", proxy.url, world.tech_token, "--bugs", "outbox_in_memory")
     try:
         again.call("wait_idle", timeout=20)
