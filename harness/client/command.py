@@ -26,7 +26,7 @@ def parse_hostport(value: str) -> tuple[str, int]:
 def main(args: argparse.Namespace) -> int:
     import asyncio
 
-    from harness.cli import HarnessError
+    from harness.core.errors import HarnessError
     from harness.client.bugs import parse_bugs
 
     try:

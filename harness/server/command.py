@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from harness.cli import HarnessError
+    from harness.core.errors import HarnessError
     from harness.server.running import serve_forever
 
     if not 0 <= args.port <= 65535:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.cli import HarnessError
+from harness.core.errors import HarnessError
 from harness.network.control import BackendError, ToxiproxyClient, ToxiproxyError, network_backend
 from harness.network.control.backends import docker_unavailable_reason, free_port, resolve_backend
 

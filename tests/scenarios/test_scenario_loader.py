@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import HarnessError
+from harness.core.errors import HarnessError
 from harness.scenarios import ScenarioError, load_scenario, parse_scenario
 from harness.scenarios.model import (
     DEVICE_FAULTS, ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep,
