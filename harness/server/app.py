@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.server import admin, reads, tus
 from harness.server.auth import Principal, require_user
+from harness.server.cors import install_cors
 from harness.server.db import Database
 from harness.server.errors import ApiError, describe_validation_errors, error_response, install_error_handlers
 from harness.server.faults import DELAY_SCOPE_KEY, FaultInjector
@@ -60,7 +61,7 @@ class BatchBody(BaseModel):
 
 
 def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
-               upload_ttl: float = DEFAULT_UPLOAD_TTL) -> ReferenceApp:
+               upload_ttl: float = DEFAULT_UPLOAD_TTL, cors_origins: tuple[str, ...] = ()) -> ReferenceApp:
     app = ReferenceApp(title="offline-harness reference server", version="1.0",
                        description="Field-service backend with Idempotency-Key mutations, tus uploads and a ledger.")
     db = Database(db_path)
@@ -108,6 +109,8 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
 
     app.include_router(reads.router)
     app.include_router(tus.router)
+    tus.install(app)
+    install_cors(app, cors_origins)  # browser clients; none by default. Last: CORS is the outermost middleware
     app.include_router(admin.router)
     app.router.add_event_handler("shutdown", db.close)
     return app

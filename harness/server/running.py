@@ -41,10 +41,11 @@ def make_server(app: Any, log_level: str) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve_forever(host: str, port: int, db: str, admin_token: str | None, log_level: str = "warning") -> None:
+def serve_forever(host: str, port: int, db: str, admin_token: str | None, log_level: str = "warning",
+                  cors_origins: tuple[str, ...] = ()) -> None:
     """The `serve` command: bind, print the URL (port 0 picks a free one), serve until signalled."""
     sock = bind(host, port)
-    app = create_app(db, admin_token or DEFAULT_ADMIN_TOKEN)
+    app = create_app(db, admin_token or DEFAULT_ADMIN_TOKEN, cors_origins=cors_origins)
     print(f"offline-harness serve: listening on {url_of(sock)} (db {Path(db).resolve()})", flush=True)
     make_server(app, log_level).run(sockets=[sock])
 

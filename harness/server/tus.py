@@ -6,6 +6,11 @@ dedupe a completed upload on the client's item id inside our database transactio
 
 The offset *is* the size of the upload's part file: every chunk is written to the OS as it arrives
 (so SIGKILL of the server keeps it), a chunk with an Upload-Checksum is held back until verified.
+Whatever removes or replaces the part file (a PATCH, a DELETE, an expiry) holds the upload's lock
+(upload_locks.py), so no PATCH ever streams into a file that is gone.
+
+Rules cited are of tus 1.0, https://tus.io/protocols/resumable-upload (core, creation, checksum,
+termination, expiration); tus_wire.py adds Tus-Resumable to every answer and the method override.
 """
 
 from __future__ import annotations
@@ -13,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import re
 import time
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.requests import ClientDisconnect
 
 from harness.core import contract
@@ -30,15 +36,39 @@ from harness.server import mutations
 from harness.server.auth import TECHNICIAN, Principal, require_user, visible_job
 from harness.server.db import Database, new_id, utc_now
 from harness.server.errors import ApiError
+from harness.server.tus_wire import TUS_VERSION, UPLOADS_PREFIX, TusWire
 from harness.server.upload_locks import UploadBusy, next_chunk
 
-TUS_VERSION = "1.0.0"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "md5": hashlib.md5, "sha256": hashlib.sha256}
 TUS_HEADERS = {"Tus-Resumable": TUS_VERSION}
 HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Upload-Offset and Upload-Length "MUST be a non-negative integer" (core, Headers). ASCII digits only:
+# str.isdigit() also takes "²" or "٣", which int() refuses; at most 19 of them, a 64-bit size (as
+# tusd's ParseInt), which also keeps int() far from its 4300-digit limit.
+SIZE_DIGITS = re.compile(r"[0-9]{1,19}")
+# States after which an upload URL answers 410 Gone, with the reason (and what to do).
+GONE = {
+    "discarded": ("upload_discarded", "this upload failed its checksum and was discarded; upload again"),
+    "expired": ("upload_expired", "this upload expired; create a new one"),
+    "refused": ("item_id_conflict", "this upload's item_id belongs to another user's media and was refused;"
+                " upload again with a new item_id"),
+}
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads (tus 1.0)"])
+router = APIRouter(prefix=UPLOADS_PREFIX, tags=["uploads (tus 1.0)"])
+
+
+def install(app: FastAPI) -> None:
+    """What the tus routes need beside the router: the wire rules of tus_wire.py, the metadata column."""
+    app.add_middleware(TusWire, routes=router.routes)
+    add_metadata_column(app.state.db)
+
+
+def add_metadata_column(db: Database) -> None:
+    """A database made before uploads kept their Upload-Metadata as sent gets the column."""
+    if "metadata" not in {row["name"] for row in db.all("PRAGMA table_info(uploads)")}:
+        with db.write() as conn:
+            conn.execute("ALTER TABLE uploads ADD COLUMN metadata TEXT")
 
 
 def tus_error(status: int, code: str, message: str, **headers: str) -> ApiError:
@@ -77,9 +107,11 @@ def parse_metadata(header: str) -> dict[str, str]:
     return metadata
 
 
-def parse_offset(value: str | None, header: str) -> int:
-    if value is None or not value.isdigit():
-        raise tus_error(400, "invalid_header", f"{header} must be a non-negative integer, got {value!r}")
+def parse_size(value: str | None, header: str) -> int:
+    if value is None or not SIZE_DIGITS.fullmatch(value):
+        shown = repr(value) if value is None or len(value) <= 40 else f"{len(value)} characters"
+        raise tus_error(400, "invalid_header", f"{header} must be a non-negative integer of at most 19 ASCII"
+                        f" digits, got {shown}")
     return int(value)
 
 
@@ -87,18 +119,52 @@ def expires_header(expires_at: float) -> str:
     return formatdate(expires_at, usegmt=True)
 
 
-def load_upload(request: Request, who: Principal, upload_id: str) -> Any:
-    db: Database = request.app.state.db
+def find_upload(db: Database, who: Principal, upload_id: str) -> Any:
+    """The upload if this user may use it: 404 for none, another technician's or a terminated one
+    (termination: "the Server SHOULD respond with the 404 Not Found or 410 Gone status"), 410 once gone."""
     upload = db.one("SELECT * FROM uploads WHERE id = ? AND tenant_id = ?", (upload_id, who.tenant_id))
     if upload is None or upload["state"] == "terminated" or (
             who.role == TECHNICIAN and upload["user_id"] != who.user_id):
         raise tus_error(404, "upload_not_found", f"no upload {upload_id!r} for this user; create one with POST /v1/uploads")
-    if upload["state"] == "discarded":
-        raise tus_error(410, "upload_discarded", "this upload failed its checksum and was discarded; upload again")
-    if upload["state"] == "open" and upload["expires_at"] < time.time():
-        part_path(db, upload_id).unlink(missing_ok=True)
-        raise tus_error(410, "upload_expired", "this upload expired; create a new one")
+    if upload["state"] in GONE:
+        raise tus_error(410, *GONE[upload["state"]])
     return upload
+
+
+def past_expiry(upload: Any) -> bool:
+    return upload["state"] == "open" and upload["expires_at"] < time.time()
+
+
+def unexpired(db: Database, upload: Any) -> Any:
+    """The upload, or 410 once its time is up; the caller holds the upload's lock. Expiration: "If
+    a Client does attempt to resume an upload which has since been removed by the Server, the Server
+    SHOULD respond with 404 Not Found or 410 Gone" (410: this server keeps track of expired uploads)."""
+    if not past_expiry(upload):
+        return upload
+    with db.write() as conn:
+        conn.execute("UPDATE uploads SET state = 'expired' WHERE id = ? AND state = 'open'", (upload["id"],))
+    part_path(db, upload["id"]).unlink(missing_ok=True)
+    raise tus_error(410, *GONE["expired"])
+
+
+@contextlib.asynccontextmanager
+async def upload_lock(request: Request, upload_id: str) -> AsyncIterator[asyncio.Event]:
+    """Hold the upload (a streaming PATCH is asked to stop and let go first); 423 if it does not."""
+    try:
+        async with request.app.state.upload_locks.hold(upload_id) as stop:
+            yield stop
+    except UploadBusy:
+        raise tus_error(423, "upload_locked", "another PATCH of this upload is still running; retry shortly") from None
+
+
+async def live_upload(request: Request, who: Principal, upload_id: str) -> Any:
+    """The upload for a HEAD: expired under its lock once its time is up, never under a running PATCH."""
+    db: Database = request.app.state.db
+    upload = find_upload(db, who, upload_id)
+    if not past_expiry(upload):
+        return upload
+    async with upload_lock(request, upload_id):
+        return unexpired(db, find_upload(db, who, upload_id))  # as the PATCH that held it left it
 
 
 @router.options("", status_code=204)
@@ -113,10 +179,11 @@ def options(_: Principal = Depends(require_user)) -> Response:
 def create(request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
     db: Database = request.app.state.db
-    length = parse_offset(request.headers.get("upload-length"), "Upload-Length")
+    length = parse_size(request.headers.get("upload-length"), "Upload-Length")
     if length > MAX_UPLOAD_BYTES:
         raise tus_error(413, "upload_too_large", f"Upload-Length {length} is over the {MAX_UPLOAD_BYTES}-byte limit")
-    meta = parse_metadata(request.headers.get("upload-metadata", ""))
+    raw_metadata = request.headers.get("upload-metadata", "")
+    meta = parse_metadata(raw_metadata)
     missing = [k for k in ("item_id", "kind", "job_id", "sha256") if not meta.get(k)]
     if missing:
         raise tus_error(400, "invalid_metadata", f"Upload-Metadata lacks {', '.join(missing)}")
@@ -126,38 +193,54 @@ def create(request: Request, who: Principal = Depends(require_user)) -> Response
         raise tus_error(400, "invalid_metadata", "sha256 must be the 64 lowercase hex digits of the whole file")
     with db.write() as conn:
         job = visible_job(conn, who, meta["job_id"])
+        if others_media(conn, who, meta["item_id"]):
+            raise item_id_conflict(meta["item_id"])
         upload_id = new_id("up")
         expires_at = time.time() + request.app.state.upload_ttl
         conn.execute(
             "INSERT INTO uploads (id, tenant_id, user_id, item_id, kind, job_id, filename, sha256, signer_name,"
-            " length, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+            " length, state, created_at, expires_at, metadata)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
             (upload_id, who.tenant_id, who.user_id, meta["item_id"], meta["kind"], job["id"], meta.get("filename"),
-             meta["sha256"], meta.get("signer_name"), length, utc_now(), expires_at))
+             meta["sha256"], meta.get("signer_name"), length, utc_now(), expires_at, raw_metadata))
     part_path(db, upload_id).touch()
-    return Response(status_code=201, headers={**TUS_HEADERS, "Location": f"/v1/uploads/{upload_id}",
-                                              "Upload-Expires": expires_header(expires_at)})
+    headers = {**TUS_HEADERS, "Location": f"{UPLOADS_PREFIX}/{upload_id}", "Upload-Expires": expires_header(expires_at)}
+    if length == 0:
+        # Complete once Upload-Offset equals Upload-Length, which an empty file is at creation; tuspy
+        # and tus-js-client send no PATCH for it, and no new upload can be locked by anyone yet.
+        upload = db.one("SELECT * FROM uploads WHERE id = ?", (upload_id,))
+        headers |= {"Upload-Offset": "0", "Media-Id": finish(db, who, upload)}
+    return Response(status_code=201, headers=headers)
 
 
 @router.head("/{upload_id}")
-def head(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
+async def head(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
-    upload = load_upload(request, who, upload_id)
+    upload = await live_upload(request, who, upload_id)
     headers = {**TUS_HEADERS, "Upload-Offset": str(current_offset(request.app.state.db, upload)),
                "Upload-Length": str(upload["length"]), "Cache-Control": "no-store",
                "Upload-Expires": expires_header(upload["expires_at"])}
+    if upload["metadata"]:
+        # creation: "If an upload contains additional metadata, responses to HEAD requests MUST include
+        # the Upload-Metadata header and its value as specified by the Client during the creation."
+        headers["Upload-Metadata"] = upload["metadata"]
     if upload["media_id"]:
         headers["Media-Id"] = upload["media_id"]
     return Response(status_code=200, headers=headers)
 
 
 @router.delete("/{upload_id}", status_code=204)
-def terminate(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
+async def terminate(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
+    """Termination of an open or a completed upload: its URL is gone (404 from now on), a finished
+    upload's media record stays with its job (it is a ledger entry, not part of the upload)."""
     require_tus(request)
-    load_upload(request, who, upload_id)
     db: Database = request.app.state.db
-    with db.write() as conn:
-        conn.execute("UPDATE uploads SET state = 'terminated' WHERE id = ? AND state = 'open'", (upload_id,))
-    part_path(db, upload_id).unlink(missing_ok=True)
+    find_upload(db, who, upload_id)  # before the lock: another user's request never stops the owner's PATCH
+    async with upload_lock(request, upload_id):
+        unexpired(db, find_upload(db, who, upload_id))
+        with db.write() as conn:
+            conn.execute("UPDATE uploads SET state = 'terminated' WHERE id = ?", (upload_id,))
+        part_path(db, upload_id).unlink(missing_ok=True)
     return Response(status_code=204, headers=TUS_HEADERS)
 
 
@@ -178,26 +261,23 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
 async def patch(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
     db: Database = request.app.state.db
-    load_upload(request, who, upload_id)
+    find_upload(db, who, upload_id)  # before the lock: another user's request never stops the owner's PATCH
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
         raise tus_error(415, "unsupported_media_type", "PATCH needs 'Content-Type: application/offset+octet-stream'")
-    offset = parse_offset(request.headers.get("upload-offset"), "Upload-Offset")
+    offset = parse_size(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = parse_checksum(request.headers.get("upload-checksum"))
     if db.tenant_bugs(who.tenant_id).get("accept_checksum_mismatch"):
         checksum = None  # the modelled mistake: the header is parsed, never compared
-    try:
-        async with request.app.state.upload_locks.hold(upload_id) as stop:
-            upload = load_upload(request, who, upload_id)  # as the previous holder left it
-            current = current_offset(db, upload)
-            if offset != current:
-                raise tus_error(409, "offset_mismatch", f"Upload-Offset is {offset} but the server has {current}"
-                                " bytes; send HEAD and resume from there", Upload_Offset=str(current))
-            if upload["state"] == "complete":
-                return done_response(upload, upload["media_id"])
-            new_offset = await receive_chunk(request, db, upload, offset, checksum, stop)
-            media_id = finish(request, db, who, upload) if new_offset == upload["length"] else None
-    except UploadBusy:
-        raise tus_error(423, "upload_locked", "another PATCH of this upload is still running; retry shortly") from None
+    async with upload_lock(request, upload_id) as stop:
+        upload = unexpired(db, find_upload(db, who, upload_id))  # as the previous holder left it
+        current = current_offset(db, upload)
+        if offset != current:
+            raise tus_error(409, "offset_mismatch", f"Upload-Offset is {offset} but the server has {current}"
+                            " bytes; send HEAD and resume from there", Upload_Offset=str(current))
+        if upload["state"] == "complete":
+            return done_response(upload, upload["media_id"])
+        new_offset = await receive_chunk(request, db, upload, offset, checksum, stop)
+        media_id = finish(db, who, upload) if new_offset == upload["length"] else None
     response = done_response(upload, media_id)
     response.headers["Upload-Offset"] = str(new_offset)
     return response
@@ -254,16 +334,40 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def finish(request: Request, db: Database, who: Principal, upload: Any) -> str:
+def others_media(conn: Any, who: Principal, item_id: str) -> bool:
+    """Whether this item id already names media that another user's upload made.
+
+    Item ids are unique per tenant (one media record each), but only the user who uploaded an item
+    may be answered with its media: anyone else's upload of it is a clash, never a replay."""
+    return conn.execute(
+        "SELECT 1 FROM media m JOIN uploads u ON u.media_id = m.id WHERE m.tenant_id = ? AND m.item_id = ?"
+        " AND u.user_id != ? LIMIT 1", (who.tenant_id, item_id, who.user_id)).fetchone() is not None
+
+
+def item_id_conflict(item_id: str) -> ApiError:
+    return tus_error(409, "item_id_conflict", f"item_id {item_id[:100]!r} belongs to media another user already"
+                     " uploaded; give every photo and signature its own item_id (a fresh UUID)")
+
+
+def discard(db: Database, upload: Any, state: str) -> None:
+    with db.write() as conn:
+        conn.execute("UPDATE uploads SET state = ? WHERE id = ?", (state, upload["id"]))
+    part_path(db, upload["id"]).unlink(missing_ok=True)
+
+
+def finish(db: Database, who: Principal, upload: Any) -> str:
     """The upload is whole: verify it, then make exactly one media record for its item id."""
     part = part_path(db, upload["id"])
     actual = file_sha256(part)
     if actual != upload["sha256"] and not db.tenant_bugs(who.tenant_id).get("accept_checksum_mismatch"):
-        with db.write() as conn:
-            conn.execute("UPDATE uploads SET state = 'discarded' WHERE id = ?", (upload["id"],))
-        part.unlink(missing_ok=True)
+        discard(db, upload, "discarded")
         raise tus_error(460, "checksum_mismatch", "the uploaded file's sha256 differs from the sha256 in"
                         " Upload-Metadata; the upload was discarded, upload the photo again")
+    with db.read() as conn:
+        clash = others_media(conn, who, upload["item_id"])
+    if clash:  # another user's upload of the same item id finished first
+        discard(db, upload, "refused")
+        raise item_id_conflict(upload["item_id"])
     existing = db.one("SELECT id FROM media WHERE tenant_id = ? AND item_id = ?", (who.tenant_id, upload["item_id"]))
     if existing is None:
         media_id = new_id("med")

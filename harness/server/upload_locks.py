@@ -1,8 +1,10 @@
-"""One PATCH at a time per upload; a newer PATCH takes the upload over from a stalled older one.
+"""One holder at a time per upload; a newer request takes the upload over from a stalled PATCH.
 
 A connection cut by a proxy can leave the server's side of an old PATCH open and silent for
 minutes. Like tusd's lock release requests, a new PATCH asks the holder to stop reading; the
-holder keeps what it received, lets go, and the new PATCH resumes from the real offset.
+holder keeps what it received, lets go, and the new PATCH resumes from the real offset. A DELETE
+and an expiry take the upload the same way before they remove its part file, so a PATCH never
+streams into a file that is gone (tus.py).
 """
 
 from __future__ import annotations
