@@ -67,6 +67,33 @@ class User:
     token: str
 
 
+# Events a scenario waits for on the backend side (schema.json ``wait: {until: ...}``), named after
+# what happens on the wire, not after how a backend implements it: the reference server observes
+# them itself; an HTTP stage in front of any backend can observe the same from the traffic.
+@dataclass(frozen=True)
+class FaultHolding:
+    """A ``delay`` fault is holding an answer now (on a mutation route or the batch: after its commit)."""
+
+
+@dataclass(frozen=True)
+class UploadReached:
+    """The server holds at least ``offset`` bytes of the upload of the device's item ``item_id``."""
+
+    item_id: str
+    offset: int
+
+
+BackendEvent = FaultHolding | UploadReached
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Whether a waited-for event happened in time, and what was seen last (for the failure message)."""
+
+    reached: bool
+    seen: Mapping[str, int]
+
+
 @runtime_checkable
 class BackendAdapter(Protocol):
     """The backend: its admin side (tenants, users, ledger, fault hooks, seeded bugs) and office side."""
@@ -87,6 +114,10 @@ class BackendAdapter(Protocol):
     async def add_fault(self, tenant_id: str, fault: Mapping[str, Any]) -> None: ...
 
     async def ledger(self, tenant_id: str) -> dict[str, Any]: ...
+
+    async def wait_for(self, tenant_id: str, event: BackendEvent, timeout: float) -> Observed:
+        """Return as soon as ``event`` is observed for the tenant; ``reached`` False after ``timeout`` s."""
+        ...
 
     async def kill(self) -> None: ...
 

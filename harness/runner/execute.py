@@ -10,13 +10,13 @@ from harness.checker import VIOLATION_KINDS, Verdict, check
 from harness.core.errors import HarnessError
 from harness.network.control import Condition
 from harness.network.control.flapping import Flapping
-from harness.runner.adapters import DeviceRefused
+from harness.runner.adapters import BackendEvent, DeviceRefused, FaultHolding, UploadReached
 from harness.runner.histories import merge_histories
 from harness.runner.recorder import Recorder
 from harness.runner.world import CARD_TOKENS, World, item_rng
 from harness.scenarios.model import (
-    ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep, NetworkCondition,
-    NetworkStep, OfficeStep, RestartStep, Scenario, Step, WaitStep,
+    BACKEND_EVENTS, ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep,
+    NetworkCondition, NetworkStep, OfficeStep, RestartStep, Scenario, Step, WaitStep,
 )
 from harness.seed import media
 
@@ -208,6 +208,9 @@ class ScenarioRun:
         else:
             fault = {"route": step.route, "action": "delay", "seconds": step.seconds * self.scale, "count": step.count}
             what = f"delay {step.seconds * self.scale:g} s on {step.route} x{step.count}"
+            if step.until is not None:
+                fault["until"] = step.until
+                what = f"delay on {step.route} x{step.count} until {step.until} (at most {step.seconds * self.scale:g} s)"
         self.recorder.step(step.label or what)
         await self.world.backend.add_fault(self.world.tenant_id, fault)
 
@@ -239,12 +242,37 @@ class ScenarioRun:
             await asyncio.sleep(step.seconds * self.scale)
             return
         deadline = (step.deadline_s or self.scenario.deadline_s) * self.scale
+        if step.until in BACKEND_EVENTS:
+            return await self.wait_for_backend(step, deadline)
         self.recorder.step(step.label or f"wait until {step.until} (at most {deadline:g} s)")
         reached = await asyncio.gather(*(device.wait_until(step.until or "synced", deadline)
                                          for device in self.world.devices.values()))
         if not all(reached):
             shown = await self.shown_states()
             self.fail(step, f"wait until {step.until}: not reached within {deadline:g} s ({shown})")
+
+    async def wait_for_backend(self, step: WaitStep, deadline: float) -> None:
+        """Until the backend (or the stage in front of it) observed the event: the step a race hangs on."""
+        event: BackendEvent
+        if step.until == "fault_holding":
+            event, what = FaultHolding(), "a delay fault holds an answer"
+        else:
+            item_id = self.item_made_by(step)
+            if item_id is None:
+                self.fail(step, f"wait until upload_offset: no earlier step labelled {step.item!r} made an item"
+                                " (the device refused it, or the label names no take_photo/collect_signature step)")
+                return
+            event, what = UploadReached(item_id, int(step.nbytes or 0)), f"the server holds {step.nbytes} bytes of {step.item!r}"
+        self.recorder.step(step.label or f"wait until {what} (at most {deadline:g} s)")
+        observed = await self.world.backend.wait_for(self.world.tenant_id, event, deadline)
+        if not observed.reached:
+            seen = ", ".join(f"{name} {value}" for name, value in observed.seen.items()) or "nothing"
+            self.fail(step, f"wait until {step.until}: {what} did not happen within {deadline:g} s (seen: {seen})")
+
+    def item_made_by(self, step: WaitStep) -> str | None:
+        """The device's id of the item the step labelled ``step.item`` made (the latest, if several)."""
+        made = [item_id for item_id, label in self.labels.items() if label == step.item]
+        return made[-1] if made else None
 
     async def shown_states(self) -> str:
         parts = []

@@ -4,6 +4,7 @@ process when a scenario kills and restarts the server."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -11,9 +12,10 @@ from typing import Any, Mapping
 import httpx
 
 from harness.core.errors import HarnessError
-from harness.runner.adapters import User
+from harness.runner.adapters import BackendEvent, FaultHolding, Observed, UploadReached, User
 
 ADMIN_TOKEN = "runner-admin-token"
+LONG_POLL_S = 10.0  # the most harness/server/events.py waits per request
 
 
 class ReferenceBackend:
@@ -45,12 +47,12 @@ class ReferenceBackend:
         return cls(server.url, ADMIN_TOKEN, server)
 
     async def _call(self, token: str, method: str, path: str, body: Mapping[str, Any] | None = None,
-                    *, key: bool = False) -> Any:
+                    *, key: bool = False, params: Mapping[str, Any] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token}"}
         if key:
             headers["Idempotency-Key"] = str(uuid.uuid4())
         try:
-            response = await self._http.request(method, path, json=body, headers=headers)
+            response = await self._http.request(method, path, json=body, headers=headers, params=params)
         except httpx.HTTPError as exc:
             raise HarnessError(f"the backend at {self.url} did not answer {method} {path} ({exc!r})") from None
         if response.status_code >= 400:
@@ -77,6 +79,22 @@ class ReferenceBackend:
 
     async def ledger(self, tenant_id: str) -> dict[str, Any]:
         return dict(await self._call(self.admin_token, "GET", f"/admin/tenants/{tenant_id}/ledger"))
+
+    async def wait_for(self, tenant_id: str, event: BackendEvent, timeout: float) -> Observed:
+        """Long-polls the server's wait route (harness/server/events.py) until the event or ``timeout``."""
+        if isinstance(event, FaultHolding):
+            query: dict[str, Any] = {"until": "fault_holding"}
+        elif isinstance(event, UploadReached):
+            query = {"until": "upload_offset", "item_id": event.item_id, "bytes": event.offset}
+        else:
+            raise HarnessError(f"the reference backend cannot wait for {event!r}")
+        give_up = time.monotonic() + timeout
+        while True:
+            left = give_up - time.monotonic()
+            answer = await self._call(self.admin_token, "GET", f"/admin/tenants/{tenant_id}/wait",
+                                      params={**query, "timeout_s": f"{min(max(left, 0.001), LONG_POLL_S):.3f}"})
+            if answer["reached"] or left <= LONG_POLL_S:
+                return Observed(bool(answer["reached"]), dict(answer["observed"]))
 
     async def kill(self) -> None:
         if not self.can_be_killed:

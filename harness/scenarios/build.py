@@ -75,7 +75,8 @@ def network_conditions(value: str | dict[str, Any]) -> tuple[NetworkCondition, .
 
 def _wait(value: Any, common: dict[str, Any]) -> WaitStep:
     if isinstance(value, dict):
-        return WaitStep(until=value["until"], deadline_s=value.get("deadline_s"), **common)
+        return WaitStep(until=value["until"], deadline_s=value.get("deadline_s"), item=value.get("item"),
+                        nbytes=value.get("bytes"), **common)
     return WaitStep(seconds=float(value), **common)
 
 

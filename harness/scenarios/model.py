@@ -101,9 +101,13 @@ class CommitThenFailStep(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class DelayStep(Step):
+    """The server holds its answer to the next ``count`` requests on ``route`` for ``seconds``;
+    ``until: retried`` lets each go as soon as a retry of it has been answered (``seconds`` is the cap)."""
+
     route: str
     seconds: float
     count: int = 1
+    until: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,13 +127,23 @@ class DeviceFaultStep(Step):
     fault: str
 
 
+# What ``wait: {until: ...}`` waits for: what every device shows, or an event on the backend's side.
+DEVICE_CONDITIONS = ("synced", "idle", "syncing", "offline")
+BACKEND_EVENTS = ("fault_holding", "upload_offset")
+
+
 @dataclass(frozen=True, kw_only=True)
 class WaitStep(Step):
-    """Either a pause of ``seconds``, or until a condition holds (``until``) within ``deadline_s``."""
+    """Either a pause of ``seconds``, or until a condition holds (``until``) within ``deadline_s``.
+
+    ``upload_offset`` names the upload by the label of the step that made the item (``item``) and
+    the offset the server must hold of it (``nbytes``, ``bytes`` in YAML)."""
 
     seconds: float | None = None
     until: str | None = None
     deadline_s: float | None = None
+    item: str | None = None
+    nbytes: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,9 +33,22 @@ def reference_problems(data: dict[str, Any], marks: Marks) -> list[Problem]:
             unknown(path + ("technician",), job["technician"], technicians, "a technician of setup.technicians")
     a_job = "a job of setup.jobs or of an earlier assign_job step"
     a_technician = "a technician of setup.technicians"
+    uploads: list[str] = []  # labels of the earlier steps that made a photo or a signature
     for index, step in enumerate(data["steps"]):
         path = ("steps", index)
         args = step.get("args") or {}
+        if step.get("do") in ("take_photo", "collect_signature") and step.get("label"):
+            uploads.append(step["label"])
+        wait = step.get("wait")
+        if isinstance(wait, dict) and wait["until"] != "upload_offset":
+            for key in ("item", "bytes"):
+                if key in wait:
+                    problems.append(Problem(marks.line(path + ("wait", key), scalar=False),
+                                            f"{format_path(path + ('wait', key))}: {key} goes with until: upload_offset"
+                                            f" only; remove it, or wait until upload_offset"))
+        elif isinstance(wait, dict) and wait["item"] not in uploads:
+            unknown(path + ("wait", "item"), wait["item"], uploads,
+                    "the label of an earlier take_photo or collect_signature step")
         if "as" in step and step["as"] not in technicians:
             unknown(path + ("as",), step["as"], technicians, a_technician)
         if step.get("office") == "assign_job":

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.server import admin, reads, tus
+from harness.server import admin, events, reads, tus
 from harness.server.auth import Principal, require_user
 from harness.server.cors import install_cors
 from harness.server.db import Database
@@ -112,6 +112,7 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     tus.install(app)
     install_cors(app, cors_origins)  # browser clients; none by default. Last: CORS is the outermost middleware
     app.include_router(admin.router)
+    app.include_router(events.router)
     app.router.add_event_handler("shutdown", db.close)
     return app
 

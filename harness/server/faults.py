@@ -3,15 +3,23 @@
 Runs outermost, on raw ASGI, because ``commit_then_fail`` must let the route commit and then close
 the TCP connection without a single byte of response: raising would make uvicorn answer 500, which
 a client would see as a definite failure rather than the lost response it models.
+
+A ``delay`` is a hold the harness can observe (``holding``: harness/server/events.py waits for it),
+so a scenario acts while the answer is held instead of guessing how long that takes. With
+``until: retried`` the hold ends as soon as a retry of the held request (the same route from the
+same token) has been answered, ``seconds`` being only its cap: the retry lands inside the hold by
+construction, whatever the machine's load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
-from dataclasses import asdict, dataclass
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
 from typing import Any, Awaitable, Callable
 
 from harness.server import mutations
@@ -20,6 +28,7 @@ from harness.server.db import Database
 from harness.server.errors import ApiError, error_body
 
 ACTIONS = ("status", "delay", "commit_then_fail")
+HOLD_UNTIL = ("retried",)  # what may end a delay's hold before its seconds
 FAULT_STATUSES = (500, 502, 503, 504, 429)
 DELAY_SCOPE_KEY = "harness.fault_delay"
 BATCH_ROUTE = ("POST", "/v1/batch")
@@ -34,6 +43,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     count: int | None = None  # None: every request until the faults are cleared
+    until: str | None = None  # delay only: "retried" ends the hold once a retry was answered
 
     def matches(self, method: str, path: str) -> bool:
         if self.route == "*":
@@ -56,9 +66,12 @@ def parse_fault(data: Any) -> Fault:
         fault = Fault(route=route, action=action, status=int(data.get("status", 503)),
                       retry_after=None if data.get("retry_after") is None else float(data["retry_after"]),
                       seconds=float(data.get("seconds", 0.0)),
-                      count=None if data.get("count") is None else int(data["count"]))
+                      count=None if data.get("count") is None else int(data["count"]),
+                      until=data.get("until"))
     except (TypeError, ValueError):
         raise ApiError(422, "validation_error", "status, retry_after, seconds and count must be numbers") from None
+    if fault.until is not None and (action != "delay" or fault.until not in HOLD_UNTIL):
+        raise ApiError(422, "validation_error", f"until is for a delay only and must be one of {', '.join(HOLD_UNTIL)}")
     if action == "status" and fault.status not in FAULT_STATUSES:
         raise ApiError(422, "validation_error", f"status must be one of {FAULT_STATUSES}")
     if not 0 <= fault.seconds <= 300 or (fault.count is not None and fault.count < 1) or (
@@ -68,11 +81,42 @@ def parse_fault(data: Any) -> Fault:
     return fault
 
 
+@dataclass
+class HeldAnswer:
+    """An answer (or, on a route not held after its commit, a request) a ``delay`` fault is holding."""
+
+    tenant_id: str
+    token: str
+    fault: Fault
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def is_retried_by(self, token: str, method: str, path: str) -> bool:
+        return self.fault.until == "retried" and token == self.token and self.fault.matches(method, path)
+
+
+# The hold of the request being served: set around the app so idempotency.Hold, which holds the
+# answer after the commit, holds it here (it sees no ASGI scope).
+_HELD: ContextVar[tuple[FaultInjector, HeldAnswer] | None] = ContextVar("held_answer", default=None)
+
+
+async def hold_answer(seconds: float) -> None:
+    """Hold the answer being served for ``seconds``, observably if a ``delay`` fault asked for it."""
+    current = _HELD.get()
+    if current is None:
+        await asyncio.sleep(seconds)
+    else:
+        injector, held = current
+        await injector.hold(held, seconds)
+
+
 class FaultInjector:
     def __init__(self, db: Database):
         self.db = db
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
+        # Holds live on the server's event loop only (never touched from a worker thread).
+        self._holding: dict[str, list[HeldAnswer]] = {}
+        self._holds_begun: dict[str, int] = {}
 
     def add(self, tenant_id: str, fault: Fault) -> None:
         with self._lock:
@@ -99,31 +143,63 @@ class FaultInjector:
                     return fault
         return None
 
-    def _tenant_of(self, scope: dict) -> str | None:
+    def holding(self, tenant_id: str) -> dict[str, int]:
+        """How many answers the tenant's delay faults hold now, and how many holds have begun."""
+        return {"holding": len(self._holding.get(tenant_id, [])), "holds_begun": self._holds_begun.get(tenant_id, 0)}
+
+    async def hold(self, held: HeldAnswer, seconds: float) -> None:
+        self._holding.setdefault(held.tenant_id, []).append(held)
+        self._holds_begun[held.tenant_id] = self._holds_begun.get(held.tenant_id, 0) + 1
+        try:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(held.released.wait(), seconds)
+        finally:
+            self._holding[held.tenant_id].remove(held)
+
+    def _caller_of(self, scope: dict) -> tuple[str, str] | None:
+        """(tenant id, token) of a request while the server has faults or holds, else None."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         token = bearer_token(headers)
-        if token is None or not self._faults:
+        if token is None or not (self._faults or self._holding):
             return None
         row = self.db.one("SELECT tenant_id FROM users WHERE token = ?", (token,))
-        return row["tenant_id"] if row else None
+        return (row["tenant_id"], token) if row else None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable, app: ASGIApp) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await app(scope, receive, send)
-        tenant_id = self._tenant_of(scope)
-        fault = self.take(tenant_id, scope["method"], scope["path"]) if tenant_id else None
-        if fault is None:
+        caller = self._caller_of(scope)
+        if caller is None:
             return await app(scope, receive, send)
-        if fault.action == "status":
-            return await send_fault_status(send, fault)
-        if fault.action == "delay":
-            if holds_after_commit(scope["method"], scope["path"]):
-                # Applied by the idempotency layer after the commit, while the keys are still in flight.
-                scope[DELAY_SCOPE_KEY] = fault.seconds
+        tenant_id, token = caller
+        method, path = scope["method"], scope["path"]
+        retried = [h for h in self._holding.get(tenant_id, []) if h.is_retried_by(token, method, path)]
+        fault = self.take(tenant_id, method, path)
+        try:
+            if fault is None:
+                await app(scope, receive, send)
+            elif fault.action == "delay":
+                await self._delay(HeldAnswer(tenant_id, token, fault), scope, receive, send, app)
+            elif fault.action == "status":
+                await send_fault_status(send, fault)
             else:
-                await asyncio.sleep(fault.seconds)
+                await commit_then_drop(scope, receive, send, app)
+        finally:
+            for held in retried:  # this retry has been answered: its first attempt is let go
+                held.released.set()
+
+    async def _delay(self, held: HeldAnswer, scope: dict, receive: Callable, send: Callable, app: ASGIApp) -> None:
+        fault = held.fault
+        if not holds_after_commit(scope["method"], scope["path"]):
+            await self.hold(held, fault.seconds)
             return await app(scope, receive, send)
-        await commit_then_drop(scope, receive, send, app)
+        # Held by the idempotency layer after the commit, while the keys are still in flight.
+        scope[DELAY_SCOPE_KEY] = fault.seconds
+        context = _HELD.set((self, held))
+        try:
+            await app(scope, receive, send)
+        finally:
+            _HELD.reset(context)
 
 
 def holds_after_commit(method: str, path: str) -> bool:

@@ -8,7 +8,6 @@ exactly-once (see bugs.py) are switched here, so they behave like the real mista
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from harness.server import mutations
 from harness.server.auth import Principal
 from harness.server.db import Database, utc_now
 from harness.server.errors import ApiError, describe_validation_errors
+from harness.server.faults import hold_answer
 
 MAX_KEY_LENGTH = 255
 
@@ -58,7 +58,7 @@ def check_key(key: str | None) -> str:
 async def pause(seconds: float) -> None:
     """A fault's delay; without one, no yield, so a batch's items are not interleaved with other requests."""
     if seconds > 0:
-        await asyncio.sleep(seconds)
+        await hold_answer(seconds)  # observable by the harness while it lasts (faults.py)
 
 
 class Hold:

@@ -12,8 +12,9 @@ bug shows, every time:
 
 The server's kill is not a hold: the rest of the batch is committed while the SIGKILL is on its way.
 The margin is wide (measured with both cores busy: killed after 1-4 of 130-200 items committed).
-A hold after the commit would need the server's ``delay`` fault to apply to ``POST /v1/batch`` after
-its items (today it delays before the batch is handled, see harness/server/faults.py).
+A ``delay`` fault does hold ``POST /v1/batch`` after its commit, observably (harness/server/faults.py,
+the runner's ``wait: {until: fault_holding}``), but it holds the whole batch committed: the half-applied
+batch this kill proves needs the kill itself to land mid-batch.
 """
 
 from __future__ import annotations

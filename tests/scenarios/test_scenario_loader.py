@@ -131,7 +131,7 @@ def parse_steps(steps: str) -> ScenarioError:
     [
         ("  - wait: soon", "scenarios/x.yaml:7: steps[0].wait: expected a number or a mapping (key: value lines), got the text 'soon'"),
         ("  - wait: {untl: synced}", "scenarios/x.yaml:7: steps[0].wait: unknown key 'untl'. Did you mean 'until'?"),
-        ("  - wait: {until: synched}", "scenarios/x.yaml:7: steps[0].wait.until: 'synched' is not one of ['synced', 'idle', 'syncing', 'offline']. Did you mean 'synced'?"),
+        ("  - wait: {until: synched}", "scenarios/x.yaml:7: steps[0].wait.until: 'synched' is not one of ['synced', 'idle', 'syncing', 'offline', 'fault_holding', 'upload_offset']. Did you mean 'synced'?"),
         ("  - network: {profile: rural-lte}", "scenarios/x.yaml:7: steps[0].network.profile: 'rural-lte' is not one of ['edge', '3g', 'slow_3g', '4g', 'rural_lte', 'basement', 'tunnel', 'good_wifi']. Did you mean 'rural_lte'?"),
         ("  - fault: {route: /v1/batch, status: 503}", "scenarios/x.yaml:7: steps[0].fault.route: '/v1/batch' is not valid: METHOD /path"),
         ("  - fault: {route: POST /v1/batch, status: 200}", "scenarios/x.yaml:7: steps[0].fault.status: 200 is not one of [429, 500, 502, 503, 504]"),

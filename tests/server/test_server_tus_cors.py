@@ -67,14 +67,16 @@ def served_with_cors(tmp_path: Path) -> Iterator[str]:
     """`offline-harness serve --cors-origin APP_ORIGIN` on a free port; yields its URL."""
     process = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", "0", "--db",
                                 str(tmp_path / "serve.db"), "--cors-origin", APP_ORIGIN],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True)
+    output = process.stdout
+    assert output is not None
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader = threading.Thread(target=lambda: lines.append(output.readline()), daemon=True)
     reader.start()
-    reader.join(30)
+    reader.join(30)  # the ready line, or nothing if serve died or hangs
     try:
         found = READY_LINE.search(lines[0]) if lines else None
-        assert found, f"serve printed no URL: {process.stderr.read() if process.poll() is not None else lines}"  # type: ignore[union-attr]
+        assert found, f"serve printed no URL (exit code {process.poll()}): {lines}"
         yield found.group(1)
     finally:
         process.terminate()

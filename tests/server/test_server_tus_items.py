@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
+import httpx
 from tusclient.client import TusClient
 
 from .support import TUS, Seed, create_upload, head_offset, patch, tus_metadata
@@ -18,8 +20,8 @@ def photos(seed: Seed) -> list[dict]:
     return [m for m in seed.ledger()["mutations"] if m["kind"] == "photo"]
 
 
-def create(seed_client, job_id: str, item_id: str, data: bytes):
-    return seed_client.post("/v1/uploads", headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata":
+def create(c: httpx.Client, job_id: str, item_id: str, data: bytes) -> httpx.Response:
+    return c.post("/v1/uploads", headers={**TUS, "Upload-Length": str(len(data)), "Upload-Metadata":
                             tus_metadata(item_id=item_id, kind="photo", job_id=job_id, filename="p.jpg",
                                          sha256=hashlib.sha256(data).hexdigest())})
 
@@ -44,7 +46,8 @@ def test_another_technicians_item_id_completing_later_is_a_409_and_no_media_id(s
     assert response.status_code == 409 and response.json()["error"]["code"] == "item_id_conflict"
     assert "Media-Id" not in response.headers and media_id not in response.text
     assert seed.other_tech.head(their_upload, headers=TUS).status_code == 410  # refused: upload again, new id
-    assert [(p["item_id"], p["content_hash"]) for p in photos(seed)] == [("raced-item", hashlib.sha256(PHOTO).hexdigest())]
+    assert [(p["item_id"], p["content_hash"]) for p in photos(seed)] == [
+        ("raced-item", hashlib.sha256(PHOTO).hexdigest())]
     assert seed.office.get(f"/v1/jobs/{seed.other_job_id}").json()["photos"] == []
 
 
@@ -76,7 +79,7 @@ def test_zero_length_upload_with_a_wrong_sha256_is_refused_at_creation(seed: See
     assert photos(seed) == []
 
 
-def test_tuspy_uploads_an_empty_file_to_one_record(seed: Seed, tmp_path) -> None:
+def test_tuspy_uploads_an_empty_file_to_one_record(seed: Seed, tmp_path: Path) -> None:
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
     uploader = TusClient(f"{seed.url}/v1/uploads", headers={"Authorization": f"Bearer {seed.tech_token}"}).uploader(

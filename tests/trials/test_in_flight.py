@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from harness.core.errors import HarnessError
 from harness.server.db import Database
+from harness.trials import in_flight
 from harness.trials.in_flight import applied_count, server_committed_more
 
 
@@ -18,15 +21,39 @@ def add_ledger_row(db: Database, tenant_id: str) -> None:
                      " VALUES (?, 'note', 'h', 't', '{}')", (tenant_id,))
 
 
-async def test_the_wait_ends_once_the_server_commits_a_row_of_this_tenant(tmp_path: Path) -> None:
+class LedgerReads:
+    """Every count the wait read from the ledger, so a test awaits the wait's next read, not a time."""
+
+    def __init__(self, read: Callable[[sqlite3.Connection, str], int]) -> None:
+        self.read = read
+        self.counts: list[int] = []
+        self.changed = asyncio.Event()
+
+    def __call__(self, conn: sqlite3.Connection, tenant_id: str) -> int:
+        self.counts.append(self.read(conn, tenant_id))
+        self.changed.set()
+        return self.counts[-1]
+
+    async def next_read(self) -> int:
+        """The count of the first read after this call (the wait reads on the loop, between awaits)."""
+        seen = len(self.counts)
+        while len(self.counts) == seen:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), 5.0)
+        return self.counts[seen]
+
+
+async def test_the_wait_ends_once_the_server_commits_a_row_of_this_tenant(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     db = Database(tmp_path / "server.db")
     add_ledger_row(db, "other")
     before = applied_count(db.path, "t1")
+    reads = LedgerReads(in_flight._applied)
+    monkeypatch.setattr(in_flight, "_applied", reads)
     waiting = asyncio.ensure_future(server_committed_more(db.path, "t1", before, timeout=5.0))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()  # another tenant's row does not count
+    assert await reads.next_read() == before
     add_ledger_row(db, "other")
-    await asyncio.sleep(0.05)
+    assert await reads.next_read() == before  # read after another tenant's row: it does not count
     assert not waiting.done()
     add_ledger_row(db, "t1")
     assert await asyncio.wait_for(waiting, 5.0) == before + 1
