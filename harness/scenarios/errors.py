@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from harness.core.errors import HarnessError
+from harness.scenarios.limits import MAX_NAMES_SHOWN, MAX_PROBLEMS
 
 Path = tuple[Any, ...]
+_MANY = 200  # options beyond which did_you_mean looks only at those of a similar length
 
 
 @dataclass(frozen=True)
@@ -29,14 +31,16 @@ class ScenarioError(HarnessError):
 
     def __init__(self, source: str, problems: Iterable[Problem]) -> None:
         self.source = source
-        self.problems = sorted(set(problems), key=lambda p: (p.line if p.line is not None else 0, p.rank, p.message))
-        if not self.problems:
+        ordered = sorted(set(problems), key=lambda p: (p.line if p.line is not None else 0, p.rank, p.message))
+        if not ordered:
             raise ValueError("ScenarioError needs at least one problem")
+        self.problems = ordered[:MAX_PROBLEMS]  # the checks stop collecting soon after MAX_PROBLEMS
         first = self.problems[0]
         self.line = first.line
         where = f"{source}:{first.line}" if first.line is not None else source
         more = len(self.problems) - 1
-        tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+        at_least = "at least " if len(ordered) > MAX_PROBLEMS else ""
+        tail = f" ({at_least}{more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
         super().__init__(f"{where}: {first.message}{tail}")
 
 
@@ -48,9 +52,17 @@ def format_path(path: Path) -> str:
     return text or "(top level)"
 
 
+def listed(choices: list[str]) -> str:
+    """``a, b, c`` for a hint, the first MAX_NAMES_SHOWN of a long list then how many more."""
+    shown = ", ".join(choices[:MAX_NAMES_SHOWN]) or "none yet"
+    return shown + (f" and {len(choices) - MAX_NAMES_SHOWN} more" if len(choices) > MAX_NAMES_SHOWN else "")
+
+
 def did_you_mean(value: Any, choices: Iterable[Any]) -> str:
     """`` Did you mean 'x'?`` when one choice is close to ``value``, else an empty string."""
     options = [str(choice) for choice in choices]
+    if len(options) > _MANY:  # difflib compares with every option: keep those of about the same length
+        options = [option for option in options if abs(len(option) - len(str(value))) <= 2]
     close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
     if not close:
         lowered = {option.lower(): option for option in options}

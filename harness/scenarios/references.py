@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Iterable
 
-from harness.scenarios.errors import Path, Problem, did_you_mean, format_path
+from harness.scenarios.errors import Path, Problem, did_you_mean, format_path, listed
+from harness.scenarios.limits import MAX_PROBLEMS
 from harness.scenarios.yaml_marks import Marks
 
 
@@ -13,28 +14,33 @@ def reference_problems(data: dict[str, Any], marks: Marks) -> list[Problem]:
     """Problems in a scenario that already matches the schema."""
     problems: list[Problem] = []
 
-    def unknown(path: Path, value: Any, choices: list[str], what: str, *, key: bool = False) -> None:
-        known = ", ".join(choices) or "none yet"
+    def unknown(path: Path, value: Any, choices: Iterable[str], what: str, *, key: bool = False) -> None:
+        choices = list(choices)
+        known = listed(choices)
         problems.append(Problem(
             marks.line(path, scalar=not key),
             f"{format_path(path)}: {value!r} is not {what} (known: {known}).{did_you_mean(value, choices)}",
         ))
 
     setup = data["setup"]
-    technicians: list[str] = list(setup["technicians"])
-    jobs: list[str] = []
+    technicians = dict.fromkeys(setup["technicians"])  # ordered for the hints, O(1) to look up
+    jobs: dict[str, str] = {}  # job id -> its technician
     for index, job in enumerate(setup["jobs"]):
+        if len(problems) > MAX_PROBLEMS:
+            break
         path: Path = ("setup", "jobs", index)
         if job["id"] in jobs:
             message = f"{format_path(path)}.id: job {job['id']!r} is declared twice; give each job its own id"
             problems.append(Problem(marks.line(path + ("id",), scalar=True), message))
-        jobs.append(job["id"])
+        jobs[job["id"]] = job["technician"]
         if job["technician"] not in technicians:
             unknown(path + ("technician",), job["technician"], technicians, "a technician of setup.technicians")
     a_job = "a job of setup.jobs or of an earlier assign_job step"
     a_technician = "a technician of setup.technicians"
     uploads: list[str] = []  # labels of the earlier steps that made a photo or a signature
     for index, step in enumerate(data["steps"]):
+        if len(problems) > MAX_PROBLEMS:
+            break
         path = ("steps", index)
         args = step.get("args") or {}
         if step.get("do") in ("take_photo", "collect_signature") and step.get("label"):
@@ -58,9 +64,11 @@ def reference_problems(data: dict[str, Any], marks: Marks) -> list[Problem]:
                 message = (f"{format_path(path)}.args.job: job {args['job']!r} already exists;"
                            " a new assignment needs a new id")
                 problems.append(Problem(marks.line(path + ("args", "job"), scalar=True), message))
-            jobs.append(args["job"])
+            jobs[args["job"]] = args["technician"]
         elif "job" in args and args["job"] not in jobs:
             unknown(path + ("args", "job"), args["job"], jobs, a_job)
+        elif "as" in step and "job" in args and _someone_else(jobs[args["job"]], step["as"], technicians):
+            problems.append(_not_their_job(path, step["as"], args["job"], jobs[args["job"]], marks))
         expect = step.get("expect") or {}
         if "job_visible" in expect and expect["job_visible"] not in jobs:
             unknown(path + ("expect", "job_visible"), expect["job_visible"], jobs, a_job)
@@ -75,6 +83,19 @@ def reference_problems(data: dict[str, Any], marks: Marks) -> list[Problem]:
             if name not in known:
                 unknown(("setup", "bugs", side, index), name, known, f"a seeded bug of harness/{side}/bugs.py")
     return problems
+
+
+def _someone_else(owner: str, technician: str, technicians: dict[str, None]) -> bool:
+    """Whether a job of ``owner`` is another technician's (both declared: an undeclared one is reported already)."""
+    return owner != technician and owner in technicians and technician in technicians
+
+
+def _not_their_job(path: Path, technician: str, job: str, owner: str, marks: Marks) -> Problem:
+    # The server lets a technician reach only the jobs assigned to them (harness/server/auth.py): such
+    # an action would be refused on every retry and end LOST, blamed on the app.
+    return Problem(marks.line(path + ("args", "job"), scalar=True),
+                   f"{format_path(path)}.args.job: job {job!r} is {owner}'s, not {technician}'s; a technician"
+                   f" works only on their own jobs: write `as: {owner}`, or give {technician} a job of their own")
 
 
 def _seeded_bugs(side: str) -> list[str] | None:

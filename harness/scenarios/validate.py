@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
@@ -11,6 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from harness.scenarios.errors import Problem, did_you_mean, format_path
+from harness.scenarios.limits import MAX_PROBLEMS
 from harness.scenarios.yaml_marks import Marks
 
 TYPE_WORDS = {
@@ -39,6 +41,8 @@ def schema_problems(data: Any, marks: Marks) -> list[Problem]:
     problems: list[Problem] = []
     for error in _validator().iter_errors(data):
         problems += _describe(error, marks)
+        if len(problems) > MAX_PROBLEMS:
+            break  # enough to show the first and say there are more; the rest would only cost time
     return problems
 
 
@@ -200,7 +204,13 @@ def _kind(instance: Any, marks: Marks, path: tuple[Any, ...]) -> str:
         return f"the number {instance}"
     if isinstance(instance, dict):
         return "a mapping"
-    return "a list"
+    if isinstance(instance, list):
+        return "a list"
+    if isinstance(instance, datetime.date):  # YAML 1.1 reads an unquoted 2024-05-01 as a date (datetime too)
+        text = marks.written(path) or str(instance)
+        return f"a date ({text}; quote it to make it text: '{text}')"
+    # a tag (!!binary, !!set, ...) made something else
+    return {bytes: "binary data (!!binary)", set: "a set (!!set)"}.get(type(instance), type(instance).__name__)
 
 
 def _slug_hint(value: str, pattern: str) -> str:

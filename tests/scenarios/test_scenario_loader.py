@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loader_texts import BASE
 
 from harness.core.errors import HarnessError
 from harness.scenarios import ScenarioError, load_scenario, parse_scenario
@@ -109,17 +110,6 @@ def test_scenario_error_is_a_harness_error_so_the_cli_exits_2() -> None:
     assert issubclass(ScenarioError, HarnessError)
 
 
-BASE = """\
-name: x
-description: A dead zone on a rural road.
-setup:
-  technicians: [alice]
-  jobs: [{id: job1, technician: alice}]
-steps:
-{steps}
-"""
-
-
 def parse_steps(steps: str) -> ScenarioError:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(BASE.replace("{steps}", steps), "scenarios/x.yaml")
@@ -190,7 +180,7 @@ def test_missing_file_and_not_utf8(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nope.yaml")
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("name: caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ScenarioError, match=r"latin.yaml: is not UTF-8 text \(byte 9\); save it as UTF-8$"):
+    with pytest.raises(ScenarioError, match=r"latin.yaml:1: is not UTF-8 text \(byte 9\); save it as UTF-8$"):
         load_scenario(latin)
 
 
