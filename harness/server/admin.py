@@ -14,8 +14,22 @@ from harness.server.bugs import BUGS, unknown_bugs
 from harness.server.db import Database, new_id
 from harness.server.errors import ApiError
 from harness.server.faults import parse_fault
+from harness.server.json_body import reject_lone_surrogates
 
-router = APIRouter(prefix="/admin", tags=["admin (harness)"])
+async def text_is_unicode(request: Request, _: Principal = Depends(require_admin)) -> None:
+    """FastAPI reads these bodies with Python's json, which lets a lone surrogate through (see json_body);
+    checked after the token, so an unauthorized caller learns nothing about its body."""
+    if not await request.body():
+        return
+    try:
+        data = await request.json()  # parsed once already by FastAPI, cached by Starlette
+    except ValueError:
+        return  # not JSON: FastAPI's own validation answers it
+    reject_lone_surrogates(data)
+
+
+router = APIRouter(prefix="/admin", tags=["admin (harness)"], dependencies=[Depends(text_is_unicode)])
+
 
 
 class TenantBody(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,19 @@ from harness.server import admin, events, reads, tus
 from harness.server.auth import Principal, require_user
 from harness.server.cors import install_cors
 from harness.server.db import Database
-from harness.server.errors import ApiError, describe_validation_errors, error_response, install_error_handlers
+from harness.server.errors import (ApiError, describe_validation_errors, error_body, error_response,
+                                   install_error_handlers)
 from harness.server.faults import DELAY_SCOPE_KEY, FaultInjector
-from harness.server.idempotency import Executor, Hold, parse_json
+from harness.server.idempotency import Executor, Hold
+from harness.server.json_body import (MAX_JSON_BODY, BodyTooLarge, limit_body, lone_surrogate_error,
+                                      lone_surrogates, parse_json)
 from harness.server.mutations import MUTATIONS, Mutation
 from harness.server.upload_locks import UploadLocks
 
 DEFAULT_ADMIN_TOKEN = "dev-admin-token"
 DEFAULT_UPLOAD_TTL = 24 * 3600.0
 MAX_BATCH_ITEMS = 500
-MAX_JSON_BODY = 4 * 1024 * 1024  # far above 500 queued small actions
+log = logging.getLogger(__name__)
 
 
 class ReferenceApp(FastAPI):
@@ -31,16 +35,20 @@ class ReferenceApp(FastAPI):
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
-        if json_body_too_large(scope):
-            response = error_response(413, "payload_too_large", f"a JSON body is limited to {MAX_JSON_BODY} bytes;"
-                                      " send fewer batch items per request")
-            return await response(scope, receive, send)
+        if not is_upload(scope):  # tus has its own limit (Upload-Length)
+            if json_body_too_large(scope):
+                response = error_response(413, "payload_too_large", BodyTooLarge(MAX_JSON_BODY).detail)
+                return await response(scope, receive, send)
+            receive = limit_body(receive, MAX_JSON_BODY)
         await self.state.faults(scope, receive, send, super().__call__)
 
 
+def is_upload(scope: dict) -> bool:
+    return scope["path"].startswith("/v1/uploads")
+
+
 def json_body_too_large(scope: dict) -> bool:
-    if scope["path"].startswith("/v1/uploads"):
-        return False  # tus has its own limit (Upload-Length)
+    """By the announced Content-Length, answered before a byte of the body is read."""
     for name, value in scope.get("headers", []):
         if name == b"content-length":
             return not value.isdigit() or int(value) > MAX_JSON_BODY
@@ -88,21 +96,19 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     @app.post("/v1/batch", tags=["mutations"], openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": batch_schema}}}})
     async def batch(request: Request, who: Principal = Depends(require_user)) -> dict[str, Any]:
+        data = parse_json(await request.body())
+        for where in lone_surrogates(data):
+            if not is_item_body(where):  # inside an item's body it is that item's refusal alone
+                raise lone_surrogate_error(where)
         try:
-            body = BatchBody.model_validate(parse_json(await request.body()))
+            body = BatchBody.model_validate(data)
         except ValidationError as exc:
             raise ApiError(422, "validation_error", describe_validation_errors(exc.errors())) from None
         results = []
         hold = Hold(fault_delay(request))  # a delay fault holds the whole answer after every item committed
         try:
             for item in body.items:
-                try:
-                    outcome = request.app.state.executor.execute_held(who, item.key, item.method, item.path,
-                                                                      item.body, hold)
-                    results.append({"key": item.key, "status": outcome.status, "body": outcome.body,
-                                    "replayed": outcome.replayed})
-                except ApiError as exc:
-                    results.append({"key": item.key, "status": exc.status, "body": exc.body(), "replayed": False})
+                results.append(execute_item(request.app.state.executor, who, item, hold))
         finally:
             await hold.release()
         return {"results": results}
@@ -115,6 +121,24 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     app.include_router(events.router)
     app.router.add_event_handler("shutdown", db.close)
     return app
+
+
+def is_item_body(path: tuple[str | int, ...]) -> bool:
+    return len(path) >= 3 and path[0] == "items" and path[2] == "body"
+
+
+def execute_item(executor: Executor, who: Principal, item: BatchItem, hold: Hold) -> dict[str, Any]:
+    """One batch item's result. The items before it are committed, so whatever goes wrong here is
+    answered for this item alone: an error answer for the whole batch would hide what was applied."""
+    try:
+        outcome = executor.execute_held(who, item.key, item.method, item.path, item.body, hold)
+    except ApiError as exc:
+        return {"key": item.key, "status": exc.status, "body": exc.body(), "replayed": False}
+    except Exception:
+        log.exception("batch item %s %s failed", item.method, item.path)
+        return {"key": item.key, "status": 500, "replayed": False,
+                "body": error_body("internal_error", "this item failed on the server and was not applied; retry it")}
+    return {"key": item.key, "status": outcome.status, "body": outcome.body, "replayed": outcome.replayed}
 
 
 def fault_delay(request: Request) -> float:

@@ -39,8 +39,10 @@ def resolve(request: Request) -> Principal:
     token = bearer_token(request.headers)
     if token is None:
         raise ApiError(401, "unauthorized", "missing or malformed Authorization header; send 'Authorization: Bearer <token>'")
+    if not token.isascii():  # a token is a b64token (RFC 6750 §2.1): ASCII only
+        raise ApiError(401, "unauthorized", "the bearer token has non-ASCII characters; send the token as given")
     state = request.app.state
-    if secrets.compare_digest(token, state.admin_token):
+    if secrets.compare_digest(token.encode(), state.admin_token.encode()):  # bytes: str must be ASCII
         return Principal(ADMIN)
     row = state.db.one("SELECT id, tenant_id, role FROM users WHERE token = ?", (token,))
     if row is None:

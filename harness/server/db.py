@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
     body TEXT NOT NULL, kind TEXT, created_at TEXT NOT NULL, PRIMARY KEY (user_id, key));
 CREATE TABLE IF NOT EXISTS applied_items (
     tenant_id TEXT NOT NULL, item_id TEXT NOT NULL, kind TEXT NOT NULL, status INTEGER NOT NULL,
-    body TEXT NOT NULL, PRIMARY KEY (tenant_id, item_id));
+    body TEXT NOT NULL, user_id TEXT, fingerprint TEXT, PRIMARY KEY (tenant_id, item_id));
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, kind TEXT NOT NULL, item_id TEXT,
     idempotency_key TEXT, job_id TEXT, content_hash TEXT NOT NULL, applied_at TEXT NOT NULL,

@@ -21,6 +21,7 @@ from harness.server.auth import Principal
 from harness.server.db import Database, utc_now
 from harness.server.errors import ApiError, describe_validation_errors
 from harness.server.faults import hold_answer
+from harness.server.json_body import reject_lone_surrogates
 
 MAX_KEY_LENGTH = 255
 
@@ -35,15 +36,6 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.replayed:
             self.headers["Idempotent-Replayed"] = "true"
-
-
-def parse_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"the request body is not valid JSON ({exc}); send a JSON object") from None
-    except RecursionError:
-        raise ApiError(400, "invalid_json", "the request body nests too deeply; send a flat JSON object") from None
 
 
 def check_key(key: str | None) -> str:
@@ -89,10 +81,21 @@ class Hold:
                 action()
 
 
+def add_item_owner_columns(db: Database) -> None:
+    """A database made before applied items recorded their user and request gets the two columns;
+    its older items have neither, so they are never replayed to anyone (a clash, not a leak)."""
+    columns = {row["name"] for row in db.all("PRAGMA table_info(applied_items)")}
+    with db.write() as conn:
+        for column in ("user_id", "fingerprint"):
+            if column not in columns:
+                conn.execute(f"ALTER TABLE applied_items ADD COLUMN {column} TEXT")
+
+
 class Executor:
     def __init__(self, db: Database):
         self.db = db
         self._in_flight: set[tuple[str, str]] = set()
+        add_item_owner_columns(db)
 
     async def execute(self, who: Principal, key: str | None, method: str, path: str, body: Any,
                       delay: float = 0.0) -> Outcome:
@@ -112,6 +115,7 @@ class Executor:
         if who.role not in mutation.roles:
             raise ApiError(403, "forbidden", f"{method} {mutation.template} is not allowed for a {who.role} token")
         key = check_key(key)
+        reject_lone_surrogates(body, ("body",))  # before the fingerprint, which encodes the body as UTF-8
         fingerprint = hashlib.sha256(f"{method.upper()} {path} ".encode() + canonical_json(body)).hexdigest()
         bugs = self.db.tenant_bugs(who.tenant_id)
         item_id = body.get("item_id") if isinstance(body, dict) else None
@@ -156,8 +160,7 @@ class Executor:
             raise ApiError(422, "idempotency_key_reused",
                            "this Idempotency-Key was already used for a different request; use a new key")
         if row is None and isinstance(item_id, str):
-            row = self.db.one("SELECT * FROM applied_items WHERE tenant_id = ? AND item_id = ?",
-                              (who.tenant_id, item_id))
+            row = self._applied_item(who, item_id, fingerprint)
         if row is None:
             return None
         outcome = Outcome(row["status"], json.loads(row["body"]), replayed=True)
@@ -187,6 +190,24 @@ class Executor:
                 self._remember(conn, who, key, fingerprint, mutation.kind, item_id, outcome)
         return outcome
 
+    def _applied_item(self, who: Principal, item_id: str, fingerprint: str) -> Any:
+        """The applied item this request repeats (under another key), or None if the item id is new.
+
+        Item ids are unique per tenant (the ledger and the media records count them so), but only the
+        user who applied an item may be answered with its result, and only for the same request."""
+        row = self.db.one("SELECT * FROM applied_items WHERE tenant_id = ? AND item_id = ?", (who.tenant_id, item_id))
+        if row is None:
+            return None
+        if row["user_id"] != who.user_id:
+            raise ApiError(409, "item_id_conflict",
+                           f"item_id {item_id[:100]!r} belongs to an action another user already synced; give every"
+                           " queued action its own item_id (a fresh UUID)")
+        if row["fingerprint"] != fingerprint:
+            raise ApiError(422, "item_id_reused",
+                           f"item_id {item_id[:100]!r} was already applied for a different request; give every queued"
+                           " action its own item_id (a fresh UUID)")
+        return row
+
     @staticmethod
     def _remember(conn: Any, who: Principal, key: str, fingerprint: str, kind: str | None, item_id: Any,
                   outcome: Outcome) -> None:
@@ -195,5 +216,6 @@ class Executor:
                      " VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (who.user_id, key, fingerprint, outcome.status, text, kind, utc_now()))
         if outcome.status < 300 and isinstance(item_id, str):
-            conn.execute("INSERT OR IGNORE INTO applied_items (tenant_id, item_id, kind, status, body)"
-                         " VALUES (?, ?, ?, ?, ?)", (who.tenant_id, item_id, kind or "", outcome.status, text))
+            conn.execute("INSERT OR IGNORE INTO applied_items (tenant_id, item_id, kind, status, body, user_id,"
+                         " fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (who.tenant_id, item_id, kind or "", outcome.status, text, who.user_id, fingerprint))

@@ -100,3 +100,20 @@ def test_foreign_office_schedule_does_not_show_other_tenants_jobs(world: dict[st
     home: Seed = world["home"]
     jobs = world["clients"]["foreign_office"].get("/v1/schedule", params={"date": TODAY}).json()["jobs"]
     assert home.job_id not in {j["id"] for j in jobs}
+
+
+NON_ASCII_TOKENS = {"utf8": "Bearer tök€n".encode(), "latin1": "Bearer t\xe9st".encode("latin-1")}
+AUTHENTICATED = [route for route in ROUTES if route != "health"]
+
+
+@pytest.mark.parametrize("token", list(NON_ASCII_TOKENS))
+@pytest.mark.parametrize("route", AUTHENTICATED)
+def test_non_ascii_bearer_token_is_401_on_every_authenticated_route(world: dict[str, Any], route: str,
+                                                                     token: str) -> None:
+    home: Seed = world["home"]
+    before = home.ledger()
+    with httpx.Client(base_url=home.url, headers={"Authorization": NON_ASCII_TOKENS[token]}, timeout=10) as c:
+        response = ROUTES[route](c, home)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert home.ledger() == before

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import uuid
 
 import httpx
 
-from .support import Seed, committed, item, mutate
+from harness.server.running import InProcessServer
+
+from .support import Seed, committed, item, make_seed, mutate
 
 
 def note_path(seed: Seed) -> str:
@@ -161,3 +165,61 @@ def test_batch_without_delay_lets_a_repeated_key_replay_within_the_same_batch(se
     results = seed.tech.post("/v1/batch", json=batch).json()["results"]
     assert [(r["status"], r["replayed"]) for r in results] == [(201, False), (201, True)]
     assert len(notes_in_ledger(seed)) == 1
+
+
+def other_note_path(seed: Seed) -> str:
+    return f"/v1/jobs/{seed.other_job_id}/notes"
+
+
+def test_another_users_item_id_is_409_and_never_replays_their_answer(seed: Seed) -> None:
+    mine = item(text="A's private note")
+    first = mutate(seed.tech, note_path(seed), mine)
+    clash = mutate(seed.other_tech, other_note_path(seed), {**mine, "text": "B's own note"})
+    assert clash.status_code == 409 and "Idempotent-Replayed" not in clash.headers
+    assert clash.json()["error"]["code"] == "item_id_conflict"
+    assert "A's private note" not in clash.text and first.json()["id"] not in clash.text
+    assert [m["payload"]["text"] for m in notes_in_ledger(seed)] == ["A's private note"]
+    again = mutate(seed.tech, note_path(seed), mine)  # the owner still gets its own answer under a new key
+    assert again.status_code == 201 and again.json() == first.json()
+
+
+def test_another_users_item_id_in_a_batch_is_refused_for_that_item_alone(seed: Seed) -> None:
+    charge = item(job_id=seed.job_id, amount_cents=4500, card_token="tok_visa")
+    assert mutate(seed.tech, "/v1/payments", charge).status_code == 201
+    theirs = item(text="B's batched note")
+    batch = {"items": [{"key": "b1", "path": "/v1/payments",
+                        "body": {**charge, "job_id": seed.other_job_id, "amount_cents": 100}},
+                       {"key": "b2", "path": other_note_path(seed), "body": theirs}]}
+    results = seed.other_tech.post("/v1/batch", json=batch).json()["results"]
+    assert [(r["status"], r["replayed"]) for r in results] == [(409, False), (201, False)]
+    assert results[0]["body"]["error"]["code"] == "item_id_conflict" and "charge" not in json.dumps(results[0])
+    ledger = seed.ledger()
+    assert [c["amount_cents"] for c in ledger["charges"]] == [4500]
+    assert [m["kind"] for m in ledger["mutations"]] == ["payment", "note"]
+
+
+def test_same_users_item_id_on_another_route_is_422_not_a_replay(seed: Seed) -> None:
+    note = item(text="a note")
+    assert mutate(seed.tech, note_path(seed), note).status_code == 201
+    reused = mutate(seed.tech, "/v1/gps", {"item_id": note["item_id"], "lat": 1.0, "lon": 2.0, "at": note["at"]})
+    assert reused.status_code == 422 and reused.json()["error"]["code"] == "item_id_reused"
+    changed = mutate(seed.tech, note_path(seed), {**note, "text": "another text"})
+    assert changed.status_code == 422 and changed.json()["error"]["code"] == "item_id_reused"
+    assert [m["kind"] for m in seed.ledger()["mutations"]] == ["note"]
+
+
+def test_database_from_before_item_owners_gets_the_columns_and_refuses_its_old_items(tmp_path) -> None:
+    db_path = tmp_path / "old.db"
+    with sqlite3.connect(db_path) as conn:  # applied_items as it was made before item owners were kept
+        conn.execute("CREATE TABLE applied_items (tenant_id TEXT NOT NULL, item_id TEXT NOT NULL, kind TEXT NOT NULL,"
+                     " status INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant_id, item_id))")
+    with InProcessServer(db_path, admin_token="a") as running:
+        seed = make_seed(running.url, "a")
+        body = item(text="new")
+        assert mutate(seed.tech, note_path(seed), body).status_code == 201
+        assert mutate(seed.tech, note_path(seed), body).headers["Idempotent-Replayed"] == "true"
+        with sqlite3.connect(db_path) as conn:  # an item applied before the upgrade: its owner is unknown
+            conn.execute("INSERT INTO applied_items (tenant_id, item_id, kind, status, body)"
+                         " VALUES (?, 'old-item', 'note', 201, '{\"text\": \"old\"}')", (seed.tenant_id,))
+        old = mutate(seed.tech, note_path(seed), item(text="mine?", item_id="old-item"))
+    assert old.status_code == 409 and old.json()["error"]["code"] == "item_id_conflict"
