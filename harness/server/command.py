@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from harness.server.cors import origin
+from harness.server.read_timeouts import ReadTimeouts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +17,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cors-origin", action="append", default=[], type=origin, metavar="ORIGIN",
                         help="let browser apps of this origin (scheme://host[:port], or *) call the API, e.g. with"
                              " tus-js-client; repeat for more (default: none, no CORS)")
+    defaults = ReadTimeouts()
+    parser.add_argument("--header-timeout", type=float, default=defaults.header, metavar="S",
+                        help="drop a client whose request head is not complete within S seconds"
+                             f" (default {defaults.header:g})")
+    parser.add_argument("--body-timeout", type=float, default=defaults.body_idle, metavar="S",
+                        help="drop a client whose request body sends nothing for S seconds, or averages under"
+                             f" {defaults.body_min_rate:g} bytes/s after its first S seconds"
+                             f" (default {defaults.body_idle:g})")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -26,8 +35,12 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise HarnessError(f"--port must be within 0-65535, got {args.port}")
+    if not (args.header_timeout > 0 and args.body_timeout > 0):  # also refuses nan
+        raise HarnessError(f"--header-timeout and --body-timeout must be positive seconds, got {args.header_timeout:g}"
+                           f" and {args.body_timeout:g}")
+    timeouts = ReadTimeouts(header=args.header_timeout, body_idle=args.body_timeout)
     try:
-        serve_forever(args.host, args.port, args.db, args.admin_token, args.log_level,
+        serve_forever(args.host, args.port, args.db, args.admin_token, args.log_level, timeouts,
                       cors_origins=tuple(args.cors_origin))
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or exc

@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from uvicorn.server import ServerState
 
 from harness.server.app import DEFAULT_ADMIN_TOKEN, create_app
+from harness.server.read_timeouts import ReadTimeouts, SlowClientGuard
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
 
@@ -36,18 +38,20 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def make_server(app: Any, log_level: str) -> uvicorn.Server:
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+def make_server(app: Any, log_level: str, guard: SlowClientGuard | None = None) -> uvicorn.Server:
+    """uvicorn on its h11 protocol, with the read timeouts of ``guard`` (defaults: read_timeouts.py)."""
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2,
+                            http=(guard or SlowClientGuard()).protocol)
     return uvicorn.Server(config)
 
 
 def serve_forever(host: str, port: int, db: str, admin_token: str | None, log_level: str = "warning",
-                  cors_origins: tuple[str, ...] = ()) -> None:
+                  read_timeouts: ReadTimeouts | None = None, cors_origins: tuple[str, ...] = ()) -> None:
     """The `serve` command: bind, print the URL (port 0 picks a free one), serve until signalled."""
     sock = bind(host, port)
     app = create_app(db, admin_token or DEFAULT_ADMIN_TOKEN, cors_origins=cors_origins)
     print(f"offline-harness serve: listening on {url_of(sock)} (db {Path(db).resolve()})", flush=True)
-    make_server(app, log_level).run(sockets=[sock])
+    make_server(app, log_level, SlowClientGuard(read_timeouts)).run(sockets=[sock])
 
 
 def wait_healthy(url: str, timeout: float) -> None:
@@ -67,14 +71,21 @@ class InProcessServer:
     """The server on a free port in a background thread of this process (fast; cannot be SIGKILLed)."""
 
     def __init__(self, db: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN, host: str = "127.0.0.1",
-                 upload_ttl: float | None = None, log_level: str = "warning"):
+                 upload_ttl: float | None = None, log_level: str = "warning",
+                 read_timeouts: ReadTimeouts | None = None):
         self.admin_token = admin_token
         self.app = create_app(db, admin_token, **({"upload_ttl": upload_ttl} if upload_ttl else {}))
         self._sock = bind(host, 0)
         self.url = url_of(self._sock)
-        self._server = make_server(self.app, log_level)
+        self.slow_clients = SlowClientGuard(read_timeouts)  # .dropped counts the clients cut for slowness
+        self._server = make_server(self.app, log_level, self.slow_clients)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
                                         name=f"reference-server {self.url}")
+
+    @property
+    def server_state(self) -> ServerState:
+        """uvicorn's live connections and request tasks: what a test waits on instead of sleeping."""
+        return self._server.server_state
 
     def start(self, timeout: float = 10.0) -> InProcessServer:
         self._thread.start()

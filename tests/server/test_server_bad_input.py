@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import uuid
 from typing import Any, Callable, Iterator
 
@@ -11,7 +13,7 @@ import pytest
 from harness.server.app import MAX_JSON_BODY
 from harness.server.running import InProcessServer
 
-from .support import TUS, Seed, create_upload, item, make_seed, tus_metadata
+from .support import TUS, Seed, create_upload, item, make_seed, tus_metadata, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -132,11 +134,13 @@ def test_bad_input_gets_4xx_json_error_and_stores_nothing(home: Seed, case: str)
     assert state(home) == before
 
 
-def test_body_cut_mid_send_applies_nothing_and_logs_no_traceback(seed):
-    import logging
-    import socket
-    import time
+def request_head_read(server: InProcessServer, sock: socket.socket) -> bool:
+    """The server has parsed the head this socket sent: its request is running, waiting for the body."""
+    port = sock.getsockname()[1]
+    return any(c.client and c.client[1] == port and c.cycle is not None for c in list(server.server_state.connections))
 
+
+def test_body_cut_mid_send_applies_nothing_and_logs_no_traceback(server: InProcessServer, seed: Seed) -> None:
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
@@ -149,9 +153,10 @@ def test_body_cut_mid_send_applies_nothing_and_logs_no_traceback(seed):
                 f"POST /v1/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {seed.tech_token}\r\n"
                 "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"items\": [".encode()
             )
-            time.sleep(0.2)
+            assert wait_for(lambda: request_head_read(server, sock))  # the route is reading the body: cut it now
+        # uvicorn's request task ends after the app and after any traceback it would log about it
+        assert wait_for(lambda: not server.server_state.tasks)
         assert seed.tech.get("/health").status_code == 200  # the server is still there
-        time.sleep(0.2)
     finally:
         logger.removeHandler(handler)
     assert seed.ledger()["mutations"] == []
