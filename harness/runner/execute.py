@@ -206,11 +206,12 @@ class ScenarioRun:
             fault = {"route": step.route, "action": "commit_then_fail", "count": step.count}
             what = f"commit then fail on {step.route} x{step.count}"
         else:
-            fault = {"route": step.route, "action": "delay", "seconds": step.seconds * self.scale, "count": step.count}
-            what = f"delay {step.seconds * self.scale:g} s on {step.route} x{step.count}"
+            seconds = step.seconds * self.scale
+            fault = {"route": step.route, "action": "delay", "seconds": seconds, "count": step.count}
+            what = f"delay {seconds:g} s on {step.route} x{step.count}"
             if step.until is not None:
                 fault["until"] = step.until
-                what = f"delay on {step.route} x{step.count} until {step.until} (at most {step.seconds * self.scale:g} s)"
+                what = f"delay on {step.route} x{step.count} until {step.until} (at most {seconds:g} s)"
         self.recorder.step(step.label or what)
         await self.world.backend.add_fault(self.world.tenant_id, fault)
 
@@ -262,7 +263,8 @@ class ScenarioRun:
                 self.fail(step, f"wait until upload_offset: no earlier step labelled {step.item!r} made an item"
                                 " (the device refused it, or the label names no take_photo/collect_signature step)")
                 return
-            event, what = UploadReached(item_id, int(step.nbytes or 0)), f"the server holds {step.nbytes} bytes of {step.item!r}"
+            event = UploadReached(item_id, int(step.nbytes or 0))
+            what = f"the server holds {step.nbytes} bytes of {step.item!r}"
         self.recorder.step(step.label or f"wait until {what} (at most {deadline:g} s)")
         observed = await self.world.backend.wait_for(self.world.tenant_id, event, deadline)
         if not observed.reached:

@@ -191,7 +191,8 @@ def test_wait_steps_for_events_are_read_with_their_item_and_offset() -> None:
      " (known: pic). Did you mean 'pic'?"),
     ("  - wait: {until: upload_offset, item: pic}", "x.yaml:6: steps[1].wait: missing required key 'bytes'"),
     ("  - wait: {until: synced, bytes: 9}",
-     "x.yaml:6: steps[1].wait.bytes: bytes goes with until: upload_offset only; remove it, or wait until upload_offset"),
+     "x.yaml:6: steps[1].wait.bytes: bytes goes with until: upload_offset only; remove it,"
+     " or wait until upload_offset"),
     ("  - delay: {route: POST /v1/batch, seconds: 9, until: retry}",
      "x.yaml:6: steps[1].delay.until: 'retry' is not one of ['retried']. Did you mean 'retried'?"),
 ])
