@@ -15,6 +15,8 @@ from toxiproxy.api import APIConsumer
 from harness.network.toxiproxy.server import EmbeddedToxiproxy
 
 WAIT = 10.0
+# A latency longer than any wait here: a round trip that completes proves it did not apply.
+FOREVER_MS = int(WAIT * 1000) * 6
 
 
 class _Echo(socketserver.BaseRequestHandler):
@@ -46,8 +48,8 @@ def client() -> Iterator[toxiproxy.Toxiproxy]:
         tp.stop()
 
 
-def round_trip(port: int) -> float:
-    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+def round_trip(port: int, timeout: float = WAIT) -> float:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         start = time.perf_counter()
         sock.sendall(b"ping")
         assert sock.recv(4) == b"ping"
@@ -60,7 +62,7 @@ def test_toxiproxy_python_creates_proxies_and_toxics_that_shape_traffic(
     assert client.running() and b"version" in client.version()
     proxy = client.create(upstream=f"127.0.0.1:{echo_port}", name="svc")
     port = int(proxy.listen.rsplit(":", 1)[1])
-    assert round_trip(port) < 0.2
+    round_trip(port)
 
     proxy.add_toxic(type="latency", attributes={"latency": 300})
     assert set(proxy.toxics()) == {"latency_downstream"}
@@ -68,7 +70,11 @@ def test_toxiproxy_python_creates_proxies_and_toxics_that_shape_traffic(
 
     proxy.destroy_toxic("latency_downstream")
     assert proxy.toxics() == {}
-    assert round_trip(port) < 0.2
+    proxy.add_toxic(type="latency", name="stuck", attributes={"latency": FOREVER_MS})
+    with pytest.raises(TimeoutError):  # held (under load a late echo could only make this pass)
+        round_trip(port, timeout=0.3)
+    proxy.destroy_toxic("stuck")
+    round_trip(port)  # completes within WAIT: the toxic is gone
 
 
 def test_toxiproxy_python_down_block_refuses_connections_then_restores(

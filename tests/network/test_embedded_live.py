@@ -4,32 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import random
+import socket
+import struct
+import termios
+from typing import Any
 
 import pytest
 from embedded_helpers import WAIT, add_toxic, connect, create_proxy, echo, embedded, read_all, round_trip, upstream
 
+from harness.network.toxiproxy.link import Link
+from harness.network.toxiproxy.server import EmbeddedToxiproxy
+from harness.network.toxiproxy.toxics.latency import LatencyToxic
+
 SLOW = 0.3  # a latency toxic of 300 ms; a loopback round trip without it is ~1 ms
+# A latency longer than any wait here: a round trip that completes (round_trip waits at most WAIT)
+# proves such a toxic did not apply, however loaded the machine is.
+FOREVER_MS = int(WAIT * 1000) * 6
+DRAW_DELAY = LatencyToxic.delay_ms
 
 
 async def test_toxic_added_then_removed_on_an_open_connection_takes_effect_both_times() -> None:
     async with embedded() as (_, api), upstream(echo) as port:
         reader, writer = await connect(await create_proxy(api, "live", port))
-        assert await round_trip(reader, writer, b"before") < SLOW * 0.8
-        await add_toxic(api, "live", "latency", latency=int(SLOW * 1000), name="lag")
-        assert await round_trip(reader, writer, b"during") >= SLOW * 0.9
+        await round_trip(reader, writer, b"before")
+        await add_toxic(api, "live", "latency", latency=FOREVER_MS, name="lag")
+        writer.write(b"during")
+        echoed = asyncio.ensure_future(reader.readexactly(6))
+        done, _ = await asyncio.wait([echoed], timeout=SLOW)
+        assert not done  # held by the toxic (under load a late echo could only make this pass)
         assert (await api.delete("/proxies/live/toxics/lag")).status_code == 204
-        assert await round_trip(reader, writer, b"after") < SLOW * 0.8
+        assert await asyncio.wait_for(echoed, WAIT) == b"during"  # let go at once
+        await round_trip(reader, writer, b"after")
         writer.close()
 
 
 async def test_toxic_updated_on_an_open_connection_uses_the_new_attributes() -> None:
     async with embedded() as (_, api), upstream(echo) as port:
         reader, writer = await connect(await create_proxy(api, "upd", port))
-        await add_toxic(api, "upd", "latency", latency=10, name="lag")
-        assert await round_trip(reader, writer, b"short") < SLOW * 0.8
+        await add_toxic(api, "upd", "latency", latency=FOREVER_MS, name="lag")
         response = await api.post("/proxies/upd/toxics/lag", json={"attributes": {"latency": int(SLOW * 1000)}})
         assert response.status_code == 200
-        assert await round_trip(reader, writer, b"long") >= SLOW * 0.9
+        assert await round_trip(reader, writer, b"long") >= SLOW * 0.9  # and not FOREVER_MS
         writer.close()
 
 
@@ -90,11 +107,11 @@ async def test_toxicity_zero_never_applies_and_one_always_applies() -> None:
     async with embedded() as (_, api), upstream(echo) as port:
         never = await create_proxy(api, "never", port)
         always = await create_proxy(api, "always", port)
-        await add_toxic(api, "never", "latency", toxicity=0, latency=int(SLOW * 1000))
+        await add_toxic(api, "never", "latency", toxicity=0, latency=FOREVER_MS)
         await add_toxic(api, "always", "latency", toxicity=1, latency=int(SLOW * 1000))
         for _ in range(5):
             reader, writer = await connect(never)
-            assert await round_trip(reader, writer, b"x") < SLOW * 0.8
+            await round_trip(reader, writer, b"x")  # completes: the toxic did not apply
             writer.close()
             reader, writer = await connect(always)
             assert await round_trip(reader, writer, b"x") >= SLOW * 0.9
@@ -118,16 +135,27 @@ async def test_reset_peer_with_toxicity_zero_closes_normally_not_with_rst() -> N
         writer.close()
 
 
+def _toxic_applies(server: EmbeddedToxiproxy, proxy: str) -> dict[int, bool]:
+    """Client port -> whether the toxicity draw applied the proxy's (single, downstream) toxic."""
+    return {
+        connection.client.getpeername()[1]: connection.down.stages[0].active
+        for connection in server.api.collection.get(proxy).connections
+    }
+
+
 async def _which_connections_get_the_toxic(seed: int) -> list[bool]:
-    """With toxicity 0.5, which of 12 successive connections are slowed down."""
-    async with embedded(seed=seed) as (_, api), upstream(echo) as port:
+    """With toxicity 0.5, which of 12 successive connections get the toxic."""
+    async with embedded(seed=seed) as (server, api), upstream(echo) as port:
         proxy_port = await create_proxy(api, "coin", port)
         await add_toxic(api, "coin", "latency", toxicity=0.5, latency=200)
         connections = [await connect(proxy_port) for _ in range(12)]  # accepted in this order
         times = await asyncio.gather(*(round_trip(r, w, b"?") for r, w in connections))
+        applies = _toxic_applies(server, "coin")
+        drawn = [applies[writer.get_extra_info("sockname")[1]] for _, writer in connections]
         for _, writer in connections:
             writer.close()
-        return [t >= 0.15 for t in times]
+        assert all(took >= 0.18 for took, slowed in zip(times, drawn, strict=True) if slowed), (times, drawn)
+        return drawn
 
 
 async def test_same_seed_gives_same_toxicity_draws_and_another_seed_differs() -> None:
@@ -139,17 +167,79 @@ async def test_same_seed_gives_same_toxicity_draws_and_another_seed_differs() ->
     assert other != first
 
 
-async def _jittered_round_trips(seed: int) -> list[float]:
+async def _jitter_sequence(seed: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The delays (ms) the latency toxic drew for six round trips of one byte each."""
+    drawn: list[int] = []
+
+    def recorded(toxic: LatencyToxic, rng: random.Random) -> int:
+        drawn.append(DRAW_DELAY(toxic, rng))
+        return drawn[-1]
+
+    monkeypatch.setattr(LatencyToxic, "delay_ms", recorded)
     async with embedded(seed=seed) as (_, api), upstream(echo) as port:
         proxy_port = await create_proxy(api, "jit", port)
         await add_toxic(api, "jit", "latency", latency=100, jitter=80)
         reader, writer = await connect(proxy_port)
         times = [await round_trip(reader, writer, b"j") for _ in range(6)]
         writer.close()
-        return times
+    assert len(drawn) == len(times)  # one chunk, so one draw, per round trip
+    assert all(took >= delay / 1000 * 0.9 for took, delay in zip(times, drawn, strict=True)), (times, drawn)
+    return drawn
 
 
-async def test_same_seed_gives_the_same_jitter_sequence() -> None:
-    first, again = await _jittered_round_trips(3), await _jittered_round_trips(3)
-    assert all(abs(a - b) < 0.03 for a, b in zip(first, again, strict=True)), (first, again)
-    assert max(first) - min(first) > 0.03  # jitter really varied the delays
+async def test_same_seed_gives_the_same_jitter_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, again = await _jitter_sequence(3, monkeypatch), await _jitter_sequence(3, monkeypatch)
+    assert first == again
+    assert max(first) - min(first) > 30  # jitter really varied the delays
+
+
+async def _flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    block = bytes(65536)
+    with contextlib.suppress(ConnectionError):
+        while True:
+            writer.write(block)
+            await writer.drain()
+
+
+def _queue(sock: socket.socket, request: int) -> int:
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), request, b"\0" * 4))[0]
+
+
+async def test_bytes_in_the_fast_paths_pipe_go_through_a_toxic_added_to_a_busy_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only what the kernel holds towards the client escapes the new toxic, as in the real server."""
+    loop = asyncio.get_running_loop()
+    async with upstream(_flood) as port, embedded() as (server, api):
+        proxy_port = await create_proxy(api, "busy", port)
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 1024)  # no autotuning
+        client.setblocking(False)
+        await asyncio.wait_for(loop.sock_connect(client, ("127.0.0.1", proxy_port)), WAIT)
+        streamed = 0
+        while streamed < 4 * 1024 * 1024:  # a busy stream; then the client stops reading
+            streamed += len(await asyncio.wait_for(loop.sock_recv(client, 1 << 20), WAIT))
+        proxy = server.api.collection.get("busy")
+        (connection,) = proxy.connections
+        link = connection.down
+        async with asyncio.timeout(WAIT):
+            while link.pump is None or link.pump.in_pipe == 0:  # the pump holds bytes it cannot send
+                await asyncio.sleep(0.01)
+        at_add: dict[str, int] = {}
+        add_to_link = Link.add_toxic
+
+        async def add_toxic(self: Link, wrapper: Any) -> None:
+            if self is link:  # the kernel's queues towards the client, in the same turn as the change
+                at_add["queued"] = _queue(link.dst, termios.TIOCOUTQ) + _queue(client, termios.FIONREAD)
+                at_add["in_pipe"] = link.pump.in_pipe if link.pump else 0
+            await add_to_link(self, wrapper)
+
+        monkeypatch.setattr(Link, "add_toxic", add_toxic)
+        await proxy.toxics.add_json(b'{"type": "timeout", "name": "swallow"}')  # swallows everything
+        assert at_add["in_pipe"] > 0
+        await proxy.toxics.remove("swallow")  # closes the connection (toxics/timeout.go)
+        received = 0
+        while data := await asyncio.wait_for(loop.sock_recv(client, 1 << 20), WAIT):
+            received += len(data)
+        client.close()
+        assert received <= at_add["queued"], (received, at_add)

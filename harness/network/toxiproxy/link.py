@@ -7,9 +7,12 @@ Modelled on Toxiproxy's link.go. Two modes:
 * chain: a reader callback turns socket reads into timestamped chunks, each toxic runs as one
   task between two bounded channels, and a writer task sends the chain's output.
 
-A toxic added to a live fast link switches it to chain mode (the bytes still in the kernel pipe go
-first); adding, updating or removing a toxic on a live chain interrupts the neighbouring stages
-(cancels their tasks, which hand on any chunk they hold), splices the channels and restarts them.
+A toxic added to a live fast link switches it to chain mode, and the bytes still in the kernel pipe
+go through the new toxic: in Go they would still be in the link's reader, ahead of every stub, so
+only what already sits in the kernel's socket buffers escapes a new toxic. Adding, updating or
+removing a toxic on a live chain interrupts the neighbouring stages (cancels their tasks, which
+hand on any chunk they hold), splices the channels and restarts them; a link that ended meanwhile
+(its connection dropped) restarts nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +122,8 @@ class Stage:
         return self.rng.random() < self.wrapper.toxicity
 
     def start(self) -> None:
+        if self.link.finished:
+            return  # the connection dropped while the chain was being changed: nothing to run
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -155,8 +160,9 @@ class Stage:
             self.output.put_nowait(None)
 
     def reset_connection(self) -> None:
-        self.closed = True
-        self.link.connection.reset()
+        """End this stage's output; the connection's sockets then close with RST (reset_peer)."""
+        self.link.connection.arm_reset()
+        self.close()
 
 
 class SplicePump:
@@ -272,22 +278,30 @@ class Link:
             self.pump = SplicePump(self.loop, self.src, self.dst, self._finish)
             self.pump.start()
             return
-        self._start_chain(b"")
+        self._start_chain()
         for wrapper in chain:
             self._append_stage(wrapper)
 
-    def _start_chain(self, first: bytes) -> None:
-        if first:
-            self.out.put_nowait(Chunk(first, self.loop.time()))
+    def _start_chain(self) -> None:
         self.reader_output = self.out
         self.writer = self.loop.create_task(self._write_loop())
         self._resume_reading()
 
-    def _to_chain_mode(self) -> None:
-        if self.pump is not None:
-            leftover = self.pump.stop()
-            self.pump = None
-            self._start_chain(leftover)
+    def _leave_fast_path(self) -> bytes:
+        """Stop the splice pump and start the chain; returns the bytes the pump read but never sent."""
+        if self.pump is None:
+            return b""
+        leftover = self.pump.stop()
+        self.pump = None
+        self._start_chain()
+        return leftover
+
+    def _feed(self, data: bytes) -> None:
+        """Hand bytes read from the source to the head of the chain, in chunks of one read."""
+        assert self.reader_output is not None
+        now = self.loop.time()
+        for offset in range(0, len(data), READ_SIZE):
+            self.reader_output.put_nowait(Chunk(data[offset : offset + READ_SIZE], now))
 
     def end_source(self) -> None:
         """The source socket is going away (the other direction closed it): end the stream.
@@ -298,7 +312,7 @@ class Link:
         if self.source_ended:
             return
         self.source_ended = True
-        self._to_chain_mode()
+        self._feed(self._leave_fast_path())
         assert self.reader_output is not None
         self.reader_output.put_nowait(None)
 
@@ -384,26 +398,27 @@ class Link:
     async def add_toxic(self, wrapper: ToxicWrapper) -> None:
         if self.finished:
             return
-        self._to_chain_mode()
         if self.stages:
             last = self.stages[-1]
-            if not await last.interrupt():
-                return  # the chain already ended
+            if not await last.interrupt() or self.finished:
+                return  # the chain already ended, or the connection dropped meanwhile
             self._append_stage(wrapper)
             last.start()
         else:
+            leftover = self._leave_fast_path()
             self._append_stage(wrapper)
+            self._feed(leftover)
 
     async def update_toxic(self, wrapper: ToxicWrapper, toxicity_changed: bool) -> None:
         stage = self._stage_of(wrapper)
-        if stage is not None and await stage.interrupt():
+        if stage is not None and await stage.interrupt() and not self.finished:
             if toxicity_changed:
                 stage.active = stage.draw_toxicity()
             stage.start()
 
     async def remove_toxic(self, wrapper: ToxicWrapper) -> None:
         stage = self._stage_of(wrapper)
-        if stage is None or not await stage.interrupt():
+        if stage is None or not await stage.interrupt() or self.finished:
             return
         if stage.active:  # a toxic that never applied (toxicity) has nothing to clean up
             wrapper.toxic.cleanup(stage)
@@ -413,6 +428,8 @@ class Link:
         previous = self.stages[index - 1] if index > 0 else None
         if previous is not None and not await previous.interrupt():
             previous = None
+        if self.finished:
+            return
         while stage.input.items:  # what the removed toxic had not read yet goes on unchanged
             stage.output.put_nowait(stage.input.items.popleft())
         if index > 0:

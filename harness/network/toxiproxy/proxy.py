@@ -167,12 +167,15 @@ class Connection:
         if self.up.finished and self.down.finished:
             self.drop()
 
-    def reset(self) -> None:
-        """Abort with TCP RST to both peers (reset_peer)."""
+    def arm_reset(self) -> None:
+        """Make closing either socket send a TCP RST instead of a FIN (reset_peer).
+
+        As in link.go, the RST goes out when the stream's end reaches a socket: the toxic only ends
+        the stream, so toxics after it in the chain (another reset_peer too) still act first.
+        """
         for sock in (self.client, self.upstream):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.drop()
 
     def drop(self) -> None:
         if self.closed:

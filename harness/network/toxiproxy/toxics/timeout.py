@@ -1,5 +1,9 @@
 """timeout: swallows all data; closes the connection after `timeout` ms (0: never).
 
+The timer starts again whenever a chunk arrives: toxics/timeout.go waits on a new
+`time.After(timeout)` on each turn of its loop, so the connection closes `timeout` ms after the last
+data (a stacked toxic ahead of it, such as latency, delays the close).
+
 Removing this toxic from a live connection closes that connection, as in toxics/timeout.go.
 """
 
@@ -23,9 +27,11 @@ class TimeoutToxic(Toxic):
     async def pipe(self, stage: Stage) -> None:
         timeout = self.timeout / 1000 if self.timeout > 0 else None
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                while await stage.recv() is not None:
-                    pass  # drop the data on the ground
+            while True:
+                async with asyncio.timeout(timeout):  # a fresh timer for every chunk, as in Go
+                    if await stage.recv() is None:
+                        break
+                # drop the data on the ground
         stage.close()
 
     def cleanup(self, stage: Stage) -> None:
