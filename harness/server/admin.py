@@ -7,14 +7,16 @@ import secrets
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from harness.server import openapi
 from harness.server.auth import USER_ROLES, Principal, require_admin
 from harness.server.bugs import BUGS, unknown_bugs
 from harness.server.db import Database, new_id
 from harness.server.errors import ApiError
-from harness.server.faults import parse_fault
+from harness.server.faults import FaultBody, parse_fault
 from harness.server.json_body import reject_lone_surrogates
+
 
 async def text_is_unicode(request: Request, _: Principal = Depends(require_admin)) -> None:
     """FastAPI reads these bodies with Python's json, which lets a lone surrogate through (see json_body);
@@ -29,7 +31,6 @@ async def text_is_unicode(request: Request, _: Principal = Depends(require_admin
 
 
 router = APIRouter(prefix="/admin", tags=["admin (harness)"], dependencies=[Depends(text_is_unicode)])
-
 
 
 class TenantBody(BaseModel):
@@ -48,7 +49,8 @@ def tenant_or_404(db: Database, tenant_id: str) -> None:
         raise ApiError(404, "tenant_not_found", f"no tenant {tenant_id!r}; create one with POST /admin/tenants")
 
 
-@router.post("/tenants", status_code=201)
+@router.post("/tenants", status_code=201, response_model=None, responses={
+    **openapi.success(201, openapi.TenantCreated, "The tenant."), **openapi.refusals(400, 401, 403, 413, 422)})
 def create_tenant(body: TenantBody, request: Request, _: Principal = Depends(require_admin)) -> dict[str, str]:
     tenant_id = new_id("ten")
     with request.app.state.db.write() as conn:
@@ -56,7 +58,9 @@ def create_tenant(body: TenantBody, request: Request, _: Principal = Depends(req
     return {"tenant_id": tenant_id}
 
 
-@router.post("/tenants/{tenant_id}/users", status_code=201)
+@router.post("/tenants/{tenant_id}/users", status_code=201, response_model=None, responses={
+    **openapi.success(201, openapi.UserCreated, "The user and their token."),
+    **openapi.refusals(400, 401, 403, 404, 413, 422)})
 def create_user(tenant_id: str, body: UserBody, request: Request,
                 _: Principal = Depends(require_admin)) -> dict[str, str]:
     db: Database = request.app.state.db
@@ -68,7 +72,8 @@ def create_user(tenant_id: str, body: UserBody, request: Request,
     return user
 
 
-@router.get("/tenants/{tenant_id}/ledger")
+@router.get("/tenants/{tenant_id}/ledger", response_model=None, responses={
+    **openapi.success(200, openapi.Ledger, "Everything applied, in order."), **openapi.refusals(401, 403, 404)})
 def ledger(tenant_id: str, request: Request, _: Principal = Depends(require_admin)) -> dict[str, Any]:
     db: Database = request.app.state.db
     tenant_or_404(db, tenant_id)
@@ -88,29 +93,34 @@ def ledger(tenant_id: str, request: Request, _: Principal = Depends(require_admi
     return {"mutations": mutations, "emails": emails, "charges": charges, "uploads": uploads}
 
 
-@router.post("/tenants/{tenant_id}/faults", status_code=201)
-def add_fault(tenant_id: str, request: Request, fault: dict[str, Any] = Body(...),
+@router.post("/tenants/{tenant_id}/faults", status_code=201, response_model=None, responses={
+    **openapi.success(201, openapi.Faults, "The tenant's faults."), **openapi.refusals(400, 401, 403, 404, 413, 422)})
+def add_fault(tenant_id: str, request: Request, fault: FaultBody,
               _: Principal = Depends(require_admin)) -> dict[str, Any]:
     tenant_or_404(request.app.state.db, tenant_id)
     request.app.state.faults.add(tenant_id, parse_fault(fault))
     return {"faults": request.app.state.faults.list(tenant_id)}
 
 
-@router.get("/tenants/{tenant_id}/faults")
+@router.get("/tenants/{tenant_id}/faults", response_model=None, responses={
+    **openapi.success(200, openapi.Faults, "The tenant's faults."), **openapi.refusals(401, 403, 404)})
 def list_faults(tenant_id: str, request: Request, _: Principal = Depends(require_admin)) -> dict[str, Any]:
     tenant_or_404(request.app.state.db, tenant_id)
     return {"faults": request.app.state.faults.list(tenant_id)}
 
 
-@router.delete("/tenants/{tenant_id}/faults")
+@router.delete("/tenants/{tenant_id}/faults", response_model=None, responses={
+    **openapi.success(200, openapi.Faults, "No faults left."), **openapi.refusals(401, 403, 404)})
 def clear_faults(tenant_id: str, request: Request, _: Principal = Depends(require_admin)) -> dict[str, Any]:
     tenant_or_404(request.app.state.db, tenant_id)
     request.app.state.faults.clear(tenant_id)
     return {"faults": []}
 
 
-@router.put("/tenants/{tenant_id}/bugs")
-def set_bugs(tenant_id: str, request: Request, switches: dict[str, bool] = Body(...),
+@router.put("/tenants/{tenant_id}/bugs", response_model=None, responses={
+    **openapi.success(200, openapi.Bugs, "The tenant's switches."), **openapi.refusals(400, 401, 403, 404, 413, 422)})
+def set_bugs(tenant_id: str, request: Request,
+             switches: dict[str, StrictBool] = Body(json_schema_extra=openapi.switches(BUGS)),
              _: Principal = Depends(require_admin)) -> dict[str, Any]:
     db: Database = request.app.state.db
     tenant_or_404(db, tenant_id)
@@ -123,7 +133,8 @@ def set_bugs(tenant_id: str, request: Request, switches: dict[str, bool] = Body(
     return {"bugs": bugs}
 
 
-@router.get("/bugs")
+@router.get("/bugs", response_model=None, responses={
+    **openapi.success(200, openapi.BugCatalogue, "The seeded bugs."), **openapi.refusals(401, 403)})
 def list_bugs(_: Principal = Depends(require_admin)) -> dict[str, Any]:
     return {"bugs": [{"name": b.name, "mistake": b.mistake, "expected_violation": b.expected_violation}
                      for b in BUGS.values()]}

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.server import admin, events, reads, tus
+from harness.server import admin, events, openapi, reads, tus
 from harness.server.auth import Principal, require_user
 from harness.server.cors import install_cors
 from harness.server.db import Database
@@ -82,7 +82,8 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     app.state.nested_schemas = {}
     install_error_handlers(app)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], response_model=None,
+             responses=openapi.success(200, openapi.Health, "The server is up."))
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -94,7 +95,9 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
     app.state.nested_schemas.update(batch_schema.pop("$defs", {}))
 
     @app.post("/v1/batch", tags=["mutations"], openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": batch_schema}}}})
+        "application/json": {"schema": batch_schema}}}}, dependencies=openapi.USER_AUTH, response_model=None,
+              responses={**openapi.success(200, openapi.BatchResults, "One result per item, in order."),
+                         **openapi.refusals(400, 401, 403, 413, 422)})
     async def batch(request: Request, who: Principal = Depends(require_user)) -> dict[str, Any]:
         data = parse_json(await request.body())
         for where in lone_surrogates(data):
@@ -113,12 +116,13 @@ def create_app(db_path: str | Path, admin_token: str = DEFAULT_ADMIN_TOKEN,
             await hold.release()
         return {"results": results}
 
-    app.include_router(reads.router)
-    app.include_router(tus.router)
+    app.include_router(reads.router, dependencies=openapi.USER_AUTH)
+    app.include_router(tus.router, dependencies=openapi.USER_AUTH)
     tus.install(app)
     install_cors(app, cors_origins)  # browser clients; none by default. Last: CORS is the outermost middleware
-    app.include_router(admin.router)
-    app.include_router(events.router)
+    app.include_router(admin.router, dependencies=openapi.ADMIN_AUTH)
+    app.include_router(events.router, dependencies=openapi.ADMIN_AUTH)
+    openapi.install(app)
     app.router.add_event_handler("shutdown", db.close)
     return app
 
@@ -148,7 +152,7 @@ def fault_delay(request: Request) -> float:
 
 def add_mutation_route(app: FastAPI, mutation: Mutation) -> None:
     async def mutate(request: Request, who: Principal = Depends(require_user),
-                     idempotency_key: str | None = Header(None, description="IETF Idempotency-Key, 1-255 chars")
+                     idempotency_key: str | None = Header(None, include_in_schema=False)  # openapi.IDEMPOTENCY_KEY
                      ) -> JSONResponse:
         body = parse_json(await request.body())
         outcome = await request.app.state.executor.execute(
@@ -158,9 +162,11 @@ def add_mutation_route(app: FastAPI, mutation: Mutation) -> None:
 
     body_schema = mutation.model.model_json_schema(ref_template="#/components/schemas/{model}")
     app.state.nested_schemas.update(body_schema.pop("$defs", {}))
-    schema = {"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}}}
     app.add_api_route(mutation.template, mutate, methods=[mutation.method], status_code=mutation.status_code,
-                      tags=["mutations"], name=mutation.template, openapi_extra=schema)
+                      tags=["mutations"], name=mutation.template, dependencies=openapi.USER_AUTH,
+                      openapi_extra=openapi.mutation_request(mutation.template, body_schema),
+                      responses=openapi.mutation_responses(mutation.template, mutation.status_code,
+                                                           set(mutation.model.model_fields)))
 
 
 def add_nested_schemas_to_openapi(app: FastAPI) -> None:

@@ -67,6 +67,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = str(exc.detail)
+        headers = getattr(exc, "headers", None)
         if exc.status_code in (404, 405):
             message = f"{message}: no route {request.method} {request.url.path}; the routes are in /openapi.json"
-        return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return error_response(exc.status_code, code, message, headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method served at this path: RFC 9110 15.5.6 has a 405 list them all in Allow.
+
+    Starlette's own Allow names only the first route matching the path, one route per method here."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and served and regex.match(request.scope["path"]):
+            methods |= served
+    return ", ".join(sorted(methods))

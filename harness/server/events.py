@@ -14,6 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from harness.server import openapi
 from harness.server.admin import tenant_or_404
 from harness.server.auth import Principal, require_admin
 from harness.server.db import Database
@@ -42,12 +43,8 @@ def upload_offset(db: Database, tenant_id: str, item_id: str) -> dict[str, int]:
 
 
 @router.get("/tenants/{tenant_id}/wait", response_model=None,
-            responses={200: {"model": Observed, "description": "The event was observed, or timeout_s passed first."},
-                       401: {"description": "Missing, malformed or unknown bearer token."},
-                       403: {"description": "This route needs the admin token."},
-                       404: {"description": "No such tenant."},
-                       422: {"description": "Not an event, a timeout_s out of range, upload_offset without"
-                                            " item_id and bytes."}})
+            responses={**openapi.success(200, Observed, "The event was observed, or timeout_s passed first."),
+                       **openapi.refusals(401, 403, 404, 422)})  # 422: upload_offset without item_id and bytes
 async def wait_for_event(
     tenant_id: str, request: Request,
     until: Literal[EVENTS] = Query(  # type: ignore[valid-type]

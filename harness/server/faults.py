@@ -20,7 +20,9 @@ import re
 import threading
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Annotated, Any, Awaitable, Callable, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from harness.server import mutations
 from harness.server.auth import bearer_token
@@ -53,7 +55,41 @@ class Fault:
         return want_method.upper() in (method.upper(), "*") and re.match(pattern, path) is not None
 
 
+ROUTE_PATTERN = r"^(\*|[A-Za-z*]+ /\S*)$"
+
+
+class FaultFields(BaseModel):
+    """What every fault definition may give: strict JSON types, no unknown field (a typo is refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    route: str = Field("*", pattern=ROUTE_PATTERN, description="'*' or 'METHOD /path', templates like {job_id} allowed")
+    count: Annotated[int, Field(ge=1), BeforeValidator(mutations.whole_number)] | None = Field(
+        None, description="How many requests it meets; null: until the faults are cleared")
+
+
+class StatusFault(FaultFields):
+    action: Literal["status"]
+    status: Literal[FAULT_STATUSES] = 503  # type: ignore[valid-type]
+    retry_after: float | None = Field(None, ge=0, le=3600)
+
+
+class DelayFault(FaultFields):
+    action: Literal["delay"]
+    seconds: float = Field(0.0, ge=0, le=300)
+    until: Literal[HOLD_UNTIL] | None = None  # type: ignore[valid-type]
+
+
+class CommitThenFailFault(FaultFields):
+    action: Literal["commit_then_fail"]
+
+
+# The body of POST /admin/tenants/{tid}/faults, as admin.py declares (and FastAPI validates) it.
+FaultBody = Annotated[StatusFault | DelayFault | CommitThenFailFault, Field(discriminator="action")]
+
+
 def parse_fault(data: Any) -> Fault:
+    if isinstance(data, FaultFields):
+        data = data.model_dump(exclude_unset=True)
     if not isinstance(data, dict):
         raise ApiError(422, "validation_error", "a fault is a JSON object, e.g. {\"route\": \"POST /v1/batch\", \"action\": \"status\", \"status\": 503}")
     route = data.get("route", "*")

@@ -10,9 +10,9 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from harness.core import contract
 from harness.server import payments
@@ -21,8 +21,17 @@ from harness.server.db import new_id, utc_now
 from harness.server.errors import ApiError
 
 
+def whole_number(value: Any) -> Any:
+    """JSON has one number type: 837.0 is the integer 837 (as for JSON Schema's "integer"), 837.5 is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(whole_number)]  # strict otherwise: "837" and true are no integers
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # lenient: a newer client may send more fields
+    # lenient about extra fields (a newer client may send more), strict about types: "lon": false is no number
+    model_config = ConfigDict(extra="ignore", strict=True)
     item_id: str = Field(min_length=1, max_length=200)
 
 
@@ -49,7 +58,7 @@ class DocumentBody(Body):
 
 class PaymentBody(Body):
     job_id: str
-    amount_cents: int = Field(gt=0, le=10_000_000)
+    amount_cents: JsonInt = Field(gt=0, le=10_000_000)
     card_token: str = Field(min_length=1)
     at: str
 
@@ -68,10 +77,10 @@ class CustomerBody(Body):
 
 
 class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     description: str
     quantity: float = Field(gt=0)
-    unit_price_cents: int = Field(ge=0)
+    unit_price_cents: JsonInt = Field(ge=0)
 
 
 class JobBody(Body):

@@ -8,9 +8,10 @@ import re
 import sqlite3
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
+from harness.server import openapi
 from harness.server.auth import TECHNICIAN, Principal, require_user, visible_job
 from harness.server.db import Database
 from harness.server.errors import ApiError
@@ -35,8 +36,10 @@ def visible_jobs_sql(who: Principal) -> tuple[str, tuple[Any, ...]]:
     return "tenant_id = ?", (who.tenant_id,)
 
 
-@router.get("/schedule")
-def schedule(request: Request, date: str, who: Principal = Depends(require_user)) -> dict[str, Any]:
+@router.get("/schedule", response_model=None, responses={**openapi.success(200, openapi.Schedule, "The day's jobs."),
+                                                         **openapi.refusals(401, 403, 422)})
+def schedule(request: Request, date: str = Query(json_schema_extra=openapi.CALENDAR_DATE),
+             who: Principal = Depends(require_user)) -> dict[str, Any]:
     try:
         if not DATE.match(date):
             raise ValueError(date)
@@ -51,7 +54,8 @@ def schedule(request: Request, date: str, who: Principal = Depends(require_user)
         return {"date": date, "jobs": [job_summary(conn, row) for row in rows]}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=None, responses={**openapi.success(200, openapi.JobDetails, "The job."),
+                                                             **openapi.refusals(401, 403, 404)})
 def job_details(job_id: str, request: Request, who: Principal = Depends(require_user)) -> dict[str, Any]:
     db: Database = request.app.state.db
     with db.read() as conn:
@@ -68,7 +72,9 @@ def job_details(job_id: str, request: Request, who: Principal = Depends(require_
         return details
 
 
-@router.get("/customers/{customer_id}/history")
+@router.get("/customers/{customer_id}/history", response_model=None, responses={
+    **openapi.success(200, openapi.CustomerHistory, "The customer and their jobs, latest first."),
+    **openapi.refusals(401, 403, 404)})
 def customer_history(customer_id: str, request: Request, who: Principal = Depends(require_user)) -> dict[str, Any]:
     db: Database = request.app.state.db
     where, params = visible_jobs_sql(who)
@@ -83,7 +89,8 @@ def customer_history(customer_id: str, request: Request, who: Principal = Depend
         return {"customer": customer_summary(customer), "jobs": [job_summary(conn, row) for row in rows]}
 
 
-@router.get("/media/{media_id}/content", response_class=FileResponse)
+@router.get("/media/{media_id}/content", response_class=FileResponse, responses={
+    **openapi.MEDIA_CONTENT, **openapi.refusals(401, 403, 404)})
 def media_content(media_id: str, request: Request, who: Principal = Depends(require_user)) -> FileResponse:
     db: Database = request.app.state.db
     with db.read() as conn:

@@ -32,7 +32,7 @@ from starlette.requests import ClientDisconnect
 
 from harness.core import contract
 from harness.core.files import fsync_dir
-from harness.server import mutations
+from harness.server import mutations, openapi
 from harness.server.auth import TECHNICIAN, Principal, require_user, visible_job
 from harness.server.db import Database, new_id, utc_now
 from harness.server.errors import ApiError
@@ -42,6 +42,7 @@ from harness.server.upload_locks import UploadBusy, next_chunk
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "md5": hashlib.md5, "sha256": hashlib.sha256}
 TUS_HEADERS = {"Tus-Resumable": TUS_VERSION}
+TUS_EXTENSIONS = "creation,checksum,termination,expiration"
 HEX_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Upload-Offset and Upload-Length "MUST be a non-negative integer" (core, Headers). ASCII digits only:
 # str.isdigit() also takes "²" or "٣", which int() refuses; at most 19 of them, a 64-bit size (as
@@ -167,15 +168,15 @@ async def live_upload(request: Request, who: Principal, upload_id: str) -> Any:
         return unexpired(db, find_upload(db, who, upload_id))  # as the PATCH that held it left it
 
 
-@router.options("", status_code=204)
+@router.options("", status_code=204, **openapi.tus_options(MAX_UPLOAD_BYTES, TUS_EXTENSIONS, list(CHECKSUM_ALGORITHMS)))
 def options(_: Principal = Depends(require_user)) -> Response:
     return Response(status_code=204, headers={
         **TUS_HEADERS, "Tus-Version": TUS_VERSION, "Tus-Max-Size": str(MAX_UPLOAD_BYTES),
-        "Tus-Extension": "creation,checksum,termination,expiration",
+        "Tus-Extension": TUS_EXTENSIONS,
         "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)})
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, **openapi.tus_creation(MAX_UPLOAD_BYTES))
 def create(request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
     db: Database = request.app.state.db
@@ -213,7 +214,7 @@ def create(request: Request, who: Principal = Depends(require_user)) -> Response
     return Response(status_code=201, headers=headers)
 
 
-@router.head("/{upload_id}")
+@router.head("/{upload_id}", **openapi.tus_head())
 async def head(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
     upload = await live_upload(request, who, upload_id)
@@ -229,7 +230,7 @@ async def head(upload_id: str, request: Request, who: Principal = Depends(requir
     return Response(status_code=200, headers=headers)
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete("/{upload_id}", status_code=204, **openapi.tus_termination())
 async def terminate(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
     """Termination of an open or a completed upload: its URL is gone (404 from now on), a finished
     upload's media record stays with its job (it is a ledger entry, not part of the upload)."""
@@ -257,7 +258,7 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
         raise tus_error(400, "invalid_header", "Upload-Checksum must be '<algorithm> <base64 digest>'") from None
 
 
-@router.patch("/{upload_id}", status_code=204)
+@router.patch("/{upload_id}", status_code=204, **openapi.tus_patch(list(CHECKSUM_ALGORITHMS)))
 async def patch(upload_id: str, request: Request, who: Principal = Depends(require_user)) -> Response:
     require_tus(request)
     db: Database = request.app.state.db
