@@ -15,6 +15,23 @@ import httpx
 
 from harness.network.toxiproxy.server import EmbeddedToxiproxy
 
+DEVIATIONS = {
+    "version": "GET /version: ours reports 2.12.0, the release it follows; the real binary reports its "
+    "build's -ldflags version ('git' when built without them).",
+    "seed": "-seed/--seed: ours makes every random draw (jitter, toxicity, slicer sizes) reproducible; "
+    "the real server ignores it (Shopify/toxiproxy#274).",
+    "listen_error": "a listen address that cannot be opened: the real server answers 500 with Go's "
+    "message; ours the same message with 409 (address in use) or 400 (not an address), because bad "
+    "API input never gets a 5xx (BRIEF).",
+    "toxicity_zero": "toxicity 0 never affects traffic in ours; the real server still arms SO_LINGER 0 "
+    "for reset_peer, so connections end with RST (Shopify/toxiproxy#603).",
+    "live_reset_peer": "a reset_peer added to an open connection resets it in ours; the real server arms "
+    "SO_LINGER 0 only when a link starts (ToxicLink.Start in link.go), so it closes with a FIN.",
+    "stalled_api": "adding a toxic to a stalled stream: ours answers at once; the real server answers only "
+    "once the stream moves (its head noop toxic cannot be interrupted while it hands a chunk on, "
+    "toxics/noop.go), and after 25 s with a 503.",
+}
+
 TIMING_TOLERANCE = 0.05  # seconds: how far the two servers' measured delays may differ
 ATTEMPTS = 3  # runs of a timing measurement at most (see on_both_until_they_agree)
 WAIT = 10.0

@@ -4,7 +4,7 @@ on the embedded server, which must agree.
 Agreement means: the same status code and Content-Type for every call, and the same JSON (keys,
 types and values) once each proxy's random listen port is normalised; toxic measurements agree
 within TIMING_TOLERANCE. The deliberate differences are listed in DEVIATIONS and each is checked
-explicitly below (test_deviation_*).
+explicitly (test_deviation_*, below and in test_differential_busy.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from differential_helpers import (
+    DEVIATIONS,
     TIMING_TOLERANCE,
     WAIT,
     Upstream,
@@ -35,17 +36,6 @@ from differential_helpers import (
 
 pytestmark = pytest.mark.real_toxiproxy
 
-DEVIATIONS = {
-    "version": "GET /version: ours reports 2.12.0, the release it follows; the real binary reports its "
-    "build's -ldflags version ('git' when built without them).",
-    "seed": "-seed/--seed: ours makes every random draw (jitter, toxicity, slicer sizes) reproducible; "
-    "the real server ignores it (Shopify/toxiproxy#274).",
-    "listen_error": "a listen address that cannot be opened: the real server answers 500 with Go's "
-    "message; ours the same message with 409 (address in use) or 400 (not an address), because bad "
-    "API input never gets a 5xx (BRIEF).",
-    "toxicity_zero": "toxicity 0 never affects traffic in ours; the real server still arms SO_LINGER 0 "
-    "for reset_peer, so connections end with RST (Shopify/toxiproxy#603).",
-}
 CLOSED_UPSTREAM = "127.0.0.1:9"  # nothing listens there; API-only proxies never dial it
 
 
@@ -428,3 +418,23 @@ def test_deviation_toxicity_zero_reset_peer_leaves_connections_alone(servers: di
     upstream.close()
     assert ours == "eof"
     assert real == "reset", "the real server fixed #603: drop DEVIATIONS['toxicity_zero']"
+
+
+def test_deviation_reset_peer_added_to_an_open_connection_resets_only_in_ours(
+    servers: dict[str, httpx.Client],
+) -> None:
+    assert "live_reset_peer" in DEVIATIONS
+    upstream = Upstream(echo)
+
+    def measure(client: httpx.Client) -> tuple[bytes, str]:
+        toxic = {"type": "reset_peer", "stream": "upstream", "attributes": {"timeout": 50}}
+        with proxied(client, "live_rst", upstream, []) as port, connect(port) as sock:
+            round_trip(sock)  # the links started without the toxic
+            assert client.post("/proxies/live_rst/toxics", json=toxic).status_code == 200
+            sock.sendall(b"x")
+            return read_until_closed(sock)
+
+    real, ours = on_both(servers, measure)
+    upstream.close()
+    assert ours == (b"", "reset")
+    assert real == (b"", "eof"), "the real server now resets live connections: drop DEVIATIONS['live_reset_peer']"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from differential_helpers import WAIT, Upstream, on_both, proxied, read_until_closed
+from differential_helpers import DEVIATIONS, WAIT, Upstream, on_both, proxied, read_until_closed
 
 pytestmark = pytest.mark.real_toxiproxy
 
@@ -61,6 +61,7 @@ class Flood:
 class LetThrough:
     queued: int  # bytes in the kernel between proxy and client when the toxic was added
     received: int  # bytes the client got after that
+    answered_at_once: bool  # the API answered without the client reading (DEVIATIONS["stalled_api"])
 
     @property
     def excess(self) -> int:
@@ -93,16 +94,18 @@ def _unread(sock: socket.socket) -> int:
     return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
 
 
-def _read_while(sock: socket.socket, pending: threading.Thread) -> int:
-    """Read while `pending` runs; bytes received.
+def _read_while(sock: socket.socket, pending: threading.Thread) -> int | None:
+    """Read while `pending` runs; bytes received, None if it ended without the client reading.
 
     The real server answers only once its link moved on (the noop toxic at the head of the chain
     cannot be interrupted while it hands a chunk on: toxics/noop.go), so the client must read to
     get the answer. Reading before the toxic is in place would let more through, so the client
     reads only when the answer did not come within ANSWER_WAIT.
     """
-    received = 0
     pending.join(ANSWER_WAIT)
+    if not pending.is_alive():
+        return None
+    received = 0
     while pending.is_alive():
         if select.select([sock], [], [], 0.05)[0]:
             received += len(sock.recv(1 << 20))
@@ -127,7 +130,7 @@ def let_through_after_adding_a_toxic(client: httpx.Client) -> LetThrough:
             assert client.delete("/proxies/busy/toxics/swallow").status_code == 204
             data, end = read_until_closed(sock)
             assert end == "eof"
-            return LetThrough(queued, received + len(data))
+            return LetThrough(queued, (received or 0) + len(data), received is None)
     finally:
         flood.upstream.close()
 
@@ -138,3 +141,12 @@ def test_toxic_added_to_a_busy_stream_lets_through_only_what_the_kernel_holds(
     real, ours = on_both(servers, let_through_after_adding_a_toxic)
     assert real.received > 0 and ours.received > 0, (real, ours)  # the kernel's queues did drain
     assert ours.excess <= max(real.excess, 0) + CHUNK_SLACK, (real, ours)
+
+
+def test_deviation_a_toxic_added_to_a_stalled_stream_is_answered_at_once_only_in_ours(
+    servers: dict[str, httpx.Client],
+) -> None:
+    assert "stalled_api" in DEVIATIONS
+    real, ours = on_both(servers, let_through_after_adding_a_toxic)
+    assert ours.answered_at_once
+    assert not real.answered_at_once, "the real server now answers at once: drop DEVIATIONS['stalled_api']"
