@@ -14,7 +14,7 @@ from embedded_helpers import WAIT, add_toxic, connect, create_proxy, echo, embed
 
 from harness.network.toxiproxy.link import Stage
 
-ROUNDS = 12
+ROUNDS = 60
 CONNECTIONS = 8
 
 
@@ -38,6 +38,7 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 async def _churn_round(api: httpx.AsyncClient, port: int, index: int) -> None:
+    """Connections end, or their proxy goes, a little later each round after a toxic is added."""
     name = f"churn{index}"
     proxy_port = await create_proxy(api, name, port)
     await add_toxic(api, name, "latency", latency=1, name="lag")  # every link has a stage to interrupt
@@ -46,12 +47,14 @@ async def _churn_round(api: httpx.AsyncClient, port: int, index: int) -> None:
         writer.write(b"x" * 4096)
     body = {"type": "slicer", "name": "cut", "attributes": {"average_size": 64}}
     adding = asyncio.ensure_future(api.post(f"/proxies/{name}/toxics", json=body))
-    if index % 2:  # the connections end while the toxic is spliced into them
+    for _ in range(index // 2):  # sweeps the moment of the drop across the splice
+        await asyncio.sleep(0)
+    if index % 2:  # the connections end with RST
         for _, writer in connections:
             _reset(writer)
         assert (await adding).status_code == 200
         assert (await api.delete(f"/proxies/{name}")).status_code == 204
-    else:  # the proxy goes away while the toxic is spliced into its connections
+    else:  # the proxy goes away with its connections
         removed = await api.delete(f"/proxies/{name}")
         assert removed.status_code == 204 and (await adding).status_code in (200, 404)
         for _, writer in connections:
