@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -78,10 +79,16 @@ def install_error_handlers(app: FastAPI) -> None:
 def allowed_methods(request: Request) -> str:
     """Every method served at this path: RFC 9110 15.5.6 has a 405 list them all in Allow.
 
-    Starlette's own Allow names only the first route matching the path, one route per method here."""
+    Starlette's own Allow names only the first route matching the path, and the routes of an included
+    router are not in app.router.routes: they are read from the OpenAPI document, the undocumented
+    ones (/openapi.json, /docs) from the app's own routes."""
+    path = request.scope["path"]
     methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
     for route in request.app.router.routes:
         regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if regex is not None and served and regex.match(request.scope["path"]):
+        if regex is not None and served and regex.match(path):
             methods |= served
     return ", ".join(sorted(methods))
