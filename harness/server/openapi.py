@@ -11,14 +11,16 @@ the answers given ahead of every route (a 408 of the protocol layer, a harness f
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
-from fastapi import FastAPI, Security
+from fastapi import FastAPI, Response, Security
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from harness.core import contract
 from harness.server.faults import FAULT_STATUSES
+from harness.server.openapi_bodies import (  # noqa: F401 (the routes name them openapi.<Body>)
+    MUTATION_RESULTS, BatchResults, BugCatalogue, Bugs, CustomerHistory, Faults, Health, JobDetails, Ledger,
+    Schedule, TenantCreated, UserCreated)
 from harness.server.tus_wire import TUS_VERSION
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -175,10 +177,9 @@ def tus_route(status: int, description: str, headers: dict[str, Any], refused: t
     """Decorator arguments of a tus route: no body on success, its tus headers in and out.
 
     Every answer under /v1/uploads carries Tus-Resumable (tus_wire.py), but for an injected fault."""
-    from fastapi import Response  # a tus success has no body, where FastAPI would document JSON
-
     answers = {**success(status, None, description, {"Tus-Resumable": TUS_RESUMABLE_OUT, **headers}),
                **refusals(*refused, body=body, tus=refused, headers=refusal_headers)}
+    # response_class Response: a tus success has no body, where FastAPI would document JSON
     return {"response_class": Response, "responses": answers, "openapi_extra": extra}
 
 
@@ -232,124 +233,6 @@ MEDIA_CONTENT = {200: {"description": "The media's bytes.", "headers": {
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-# -- success bodies -------------------------------------------------------------------------------
-class Open(BaseModel):
-    model_config = ConfigDict(extra="allow")  # documents the fields that are there; a newer server may add more
-
-
-class CustomerSummary(Open):
-    id: str
-    name: str
-    address: str
-    phone: str
-
-
-class JobSummary(Open):
-    id: str
-    title: str
-    status: Literal[contract.JOB_STATUSES]  # type: ignore[valid-type]
-    scheduled_for: str
-    technician_id: str
-    customer: CustomerSummary | None
-
-
-class Media(Open):
-    id: str
-    item_id: str
-    kind: Literal[contract.MEDIA_KINDS]  # type: ignore[valid-type]
-    sha256: str
-    size: int
-    filename: str | None
-    url: str
-
-
-class Note(Open):
-    id: str
-    item_id: str
-    text: str
-    at: str
-
-
-class JobDetails(JobSummary):
-    line_items: list[dict[str, Any]]
-    notes: list[Note]
-    photos: list[Media]
-    signature: Media | None
-
-
-class Schedule(Open):
-    date: str
-    jobs: list[JobSummary]
-
-
-class CustomerHistory(Open):
-    customer: CustomerSummary
-    jobs: list[JobSummary]
-
-
-class TimeEntry(Open):
-    id: str
-    item_id: str
-    job_id: str | None
-    entry: Literal[contract.TIME_ENTRY_KINDS]  # type: ignore[valid-type]
-    at: str
-
-
-class DocumentSend(Open):
-    id: str
-    item_id: str
-    job_id: str
-    doc_type: Literal[contract.DOCUMENT_TYPES]  # type: ignore[valid-type]
-    to: str
-
-
-class Charge(Open):
-    id: str
-    seq: int
-    job_id: str
-    item_id: str
-    amount_cents: int
-    charged_at: str
-
-
-class GpsPoint(Open):
-    id: str
-    item_id: str
-    lat: float
-    lon: float
-    at: str
-
-
-class Customer(Open):
-    id: str
-    name: str
-    address: str
-    phone: str
-    email: str
-
-
-MUTATION_RESULTS: dict[str, type[BaseModel]] = {
-    "/v1/jobs/{job_id}/status": JobSummary, "/v1/jobs/{job_id}/notes": Note, "/v1/time-entries": TimeEntry,
-    "/v1/jobs/{job_id}/documents": DocumentSend, "/v1/payments": Charge, "/v1/gps": GpsPoint,
-    "/v1/customers": Customer, "/v1/jobs": JobSummary,
-}
-
-
-class BatchResult(Open):
-    key: str | None
-    status: int
-    body: dict[str, Any]
-    replayed: bool
-
-
-class BatchResults(Open):
-    results: list[BatchResult]
-
-
-class Health(Open):
-    status: Literal["ok"]
-
-
 def mutation_responses(template: str, status: int, fields: set[str]) -> dict[int | str, dict[str, Any]]:
     """Every answer of a mutation route (idempotency.py, mutations.py); stored answers carry Idempotent-Replayed."""
     replayed = {"Idempotent-Replayed": REPLAYED}
@@ -360,61 +243,6 @@ def mutation_responses(template: str, status: int, fields: set[str]) -> dict[int
         statuses.append(402)
     return {**success(status, MUTATION_RESULTS.get(template), "Applied, or the stored answer replayed.", replayed),
             **refusals(*sorted(statuses), headers={s: replayed for s in (402, 404, 422)})}
-
-
-# -- admin bodies ---------------------------------------------------------------------------------
-class TenantCreated(Open):
-    tenant_id: str
-
-
-class UserCreated(Open):
-    user_id: str
-    token: str
-
-
-class LedgerEntry(Open):
-    seq: int
-    kind: str
-    item_id: str
-    idempotency_key: str
-    job_id: str | None
-    content_hash: str
-    applied_at: str
-    payload: dict[str, Any]
-
-
-class Ledger(Open):
-    mutations: list[LedgerEntry]
-    emails: list[dict[str, Any]]
-    charges: list[dict[str, Any]]
-    uploads: list[dict[str, Any]]
-
-
-class FaultView(Open):
-    route: str
-    action: str
-    status: int
-    retry_after: float | None
-    seconds: float
-    count: int | None
-
-
-class Faults(Open):
-    faults: list[FaultView]
-
-
-class Bugs(Open):
-    bugs: dict[str, bool]
-
-
-class BugInfo(Open):
-    name: str
-    mistake: str
-    expected_violation: str
-
-
-class BugCatalogue(Open):
-    bugs: list[BugInfo]
 
 
 def switches(bugs: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from harness.server.app import create_app
 from harness.server.mutations import MUTATIONS
+from harness.testing import require_real
 
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -31,6 +32,14 @@ def parameter(operation: dict[str, Any], name: str, where: str = "header") -> di
     found = [p for p in operation.get("parameters", []) if p["name"] == name and p["in"] == where]
     assert found, f"{name} ({where}) is not declared"
     return found[0]
+
+
+def test_the_document_is_valid_openapi(spec: dict[str, Any]) -> None:
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        require_real("openapi-spec-validator", "pip install openapi-spec-validator")
+    validate(spec)  # raises, naming the place, on an invalid document
 
 
 def test_every_path_parameter_is_declared(spec: dict[str, Any]) -> None:
