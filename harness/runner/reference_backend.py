@@ -4,6 +4,8 @@ process when a scenario kills and restarts the server."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import time
 import uuid
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any, Mapping
 import httpx
 
 from harness.core.errors import HarnessError
+from harness.runner import processes
 from harness.runner.adapters import BackendEvent, FaultHolding, Observed, UploadReached, User
 
 ADMIN_TOKEN = "runner-admin-token"
@@ -27,6 +30,7 @@ class ReferenceBackend:
         self.server = server
         self.can_be_killed = hasattr(server, "kill")
         self._http = httpx.AsyncClient(base_url=url, timeout=15.0)
+        self._starting: concurrent.futures.Future[Any] | None = None  # the server process's last start
 
     @classmethod
     async def in_process(cls, db: str | Path) -> ReferenceBackend:
@@ -42,9 +46,13 @@ class ReferenceBackend:
         """The server as its own process (``offline-harness serve``), so a scenario can SIGKILL it."""
         from harness.server.running import ServerProcess
 
-        server = ServerProcess(db, ADMIN_TOKEN)
-        await asyncio.to_thread(server.start)
-        return cls(server.url, ADMIN_TOKEN, server)
+        backend = cls("", ADMIN_TOKEN, ServerProcess(db, ADMIN_TOKEN))  # its URL is known once it started
+        try:
+            await backend._start_server()
+        except BaseException:  # a start that failed or was cancelled may still have spawned the process
+            await backend.close()
+            raise
+        return backend
 
     async def _call(self, token: str, method: str, path: str, body: Mapping[str, Any] | None = None,
                     *, key: bool = False, params: Mapping[str, Any] | None = None) -> Any:
@@ -99,20 +107,43 @@ class ReferenceBackend:
     async def kill(self) -> None:
         if not self.can_be_killed:
             raise HarnessError("this backend runs in the harness's own process and cannot be killed")
-        await asyncio.to_thread(self.server.kill)
+        await processes.finish(functools.partial(processes.kill, self.server.process))
         await self._reconnect()
 
     async def restart(self) -> None:
         if not self.can_be_killed:
             raise HarnessError("this backend cannot be restarted")
-        await asyncio.to_thread(self.server.start)  # ServerProcess reuses its port and database
+        if self.server.process is not None and self.server.process.poll() is None:
+            # a second server could not bind the port, and the first one would be left behind
+            raise HarnessError("restart: the server is still running; restart it only after `kill: server`")
+        await self._start_server()  # ServerProcess reuses its port and database
+
+    async def _start_server(self) -> None:
+        self._starting = processes.in_thread(self.server.start, "server")
+        try:
+            await asyncio.wrap_future(self._starting)
+        except OSError as exc:  # TimeoutError too: it printed no URL, or never got healthy
+            raise HarnessError(f"the server process did not start: {exc}") from None
+        self.url = self.server.url
         await self._reconnect()
+
+    def _stop_server(self) -> None:
+        """Blocking and idempotent. A start still running in its thread is waited for first: the
+        process it spawns would have no owner otherwise."""
+        if self._starting is not None:
+            concurrent.futures.wait([self._starting])
+        if self.can_be_killed:
+            processes.stop(self.server.process)
+        else:
+            self.server.stop()
 
     async def _reconnect(self) -> None:
         await self._http.aclose()  # drop pooled connections to the dead process
         self._http = httpx.AsyncClient(base_url=self.url, timeout=15.0)
 
     async def close(self) -> None:
-        await self._http.aclose()
-        if self.server is not None:
-            await asyncio.to_thread(self.server.stop)
+        try:
+            await self._http.aclose()
+        finally:
+            if self.server is not None:
+                await processes.finish(self._stop_server)

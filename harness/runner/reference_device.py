@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import functools
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import IO, Any, Mapping
 
 from harness.core.errors import HarnessError
+from harness.runner import processes
 from harness.runner.adapters import DeviceRefused
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -110,19 +114,30 @@ class ProcessDevice:
     async def start(self) -> None:
         from harness.client.control import ControlClient
 
+        if self.process is not None and self.process.poll() is None:
+            raise HarnessError(f"the device of {self.name} is already running; kill it before starting it again")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))}
-        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # stderr to a file, not a pipe nobody reads while it runs: a full pipe would block the device
+        with tempfile.TemporaryFile() as stderr:
+            self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                            stderr=stderr, text=True, env=env)
+            try:
+                line = await self._first_line()
+                if not line.startswith("control listening on "):
+                    raise HarnessError(f"the device process of {self.name} did not start: {_last_line(line, stderr)}")
+                host, port = line.split()[-1].rsplit(":", 1)
+                self.control = ControlClient(host, int(port), timeout=600)
+            except BaseException as exc:  # failed, timed out or cancelled: no process without an owner
+                await processes.finish(functools.partial(processes.kill, self.process))
+                if isinstance(exc, OSError):
+                    raise HarnessError(f"the device process of {self.name} did not answer: {exc}") from None
+                raise
+
+    async def _first_line(self) -> str:
         try:
-            line = await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), START_TIMEOUT_S)  # type: ignore[union-attr]
+            return await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), START_TIMEOUT_S)  # type: ignore[union-attr]
         except asyncio.TimeoutError:
-            line = ""
-        if not line.startswith("control listening on "):
-            self.process.kill()
-            error = await asyncio.to_thread(self.process.stderr.read)  # type: ignore[union-attr]
-            last = (line or error).strip().splitlines()[-1:] or ["no output"]  # a traceback's last line says why
-            raise HarnessError(f"the device process of {self.name} did not start: {last[0][:300]}")
-        host, port = line.split()[-1].rsplit(":", 1)
-        self.control = ControlClient(host, int(port), timeout=600)
+            return ""
 
     async def _call(self, op: str, **args: Any) -> Any:
         from harness.client.control import ControlError
@@ -170,28 +185,28 @@ class ProcessDevice:
         await self._call("inject_fault", fault=fault)
 
     async def kill(self) -> None:
-        if self.control is not None:
-            self.control.close()
-            self.control = None
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()  # SIGKILL: what the device acknowledged must survive it
-            await asyncio.to_thread(self.process.wait, 10)
+        self._close_control()
+        # SIGKILL: what the device acknowledged must survive it
+        await processes.finish(functools.partial(processes.kill, self.process))
 
     async def restart(self) -> None:
         await self.kill()
         await self.start()
 
     async def close(self) -> None:
+        self._close_control()
+        await processes.finish(functools.partial(processes.stop, self.process))
+
+    def _close_control(self) -> None:
         if self.control is not None:
-            self.control.close()
-            self.control = None
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                await asyncio.to_thread(self.process.wait, 10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        if self.process is not None:
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
+            control, self.control = self.control, None
+            with contextlib.suppress(OSError):
+                control.close()
+
+
+def _last_line(line: str, stderr: IO[bytes]) -> str:
+    """Why a process did not start: its first line of output, else the last line of its stderr (a
+    traceback's last line says why)."""
+    stderr.seek(0)
+    last = (line or stderr.read().decode(errors="replace")).strip().splitlines()[-1:] or ["no output"]
+    return last[0][:300]

@@ -90,16 +90,20 @@ async def run_scenario(scenario: Scenario, env: Environment, options: RunOptions
 
 async def _run(scenario: Scenario, env: Environment, options: RunOptions, seed: int, scratch: Path,
                recorder: Recorder, result: ScenarioResult) -> None:
-    own_server = _targets(scenario, "server")
-    backend = await ReferenceBackend.child_process(scratch / "server.db") if own_server else env.backend
-    world: World | None = None
-    run: ScenarioRun | None = None
-    try:
+    # Whatever happens (a failure, an exception, a cancellation), what was opened is closed, in
+    # reverse order, each even if the one before failed: no process of the scenario outlives it.
+    async with contextlib.AsyncExitStack() as opened:
+        backend: BackendAdapter = env.backend
+        if _targets(scenario, "server"):
+            backend = await ReferenceBackend.child_process(scratch / "server.db")
+            opened.push_async_callback(backend.close)
         world = await World.create(backend, scenario.name, scenario.setup.technicians, seed, scenario.setup.bugs.server)
+        opened.push_async_callback(world.close)
         await world.add_jobs(scenario.setup.jobs)
         upstream = backend.url.removeprefix("http://")
         world.link = await env.network.proxy(env.proxy_name(scenario.name, seed), upstream)
         run = ScenarioRun(scenario, world, recorder, seed=seed, time_scale=options.time_scale)
+        opened.push_async_callback(run.stop_timers)
         if scenario.setup.network is not None:
             await run.network(scenario.setup.network)
         factory = ProcessDevice if _targets(scenario, "device") else InProcessDevice
@@ -119,13 +123,6 @@ async def _run(scenario: Scenario, env: Environment, options: RunOptions, seed: 
         ledger = await world.ledger()
         verdict = check(history, ledger, recorder.checker_timeline())
         _fill(result, run, verdict.to_dict(), history, recorder, world)
-    finally:
-        if run is not None:
-            await run.stop_timers()
-        if world is not None:
-            await world.close()
-        if own_server:
-            await backend.close()
 
 
 async def _quiesce(world: World, seconds: float) -> None:

@@ -123,17 +123,25 @@ class World:
         assert self.link is not None, "open the proxy before the devices"
         for index, (name, user) in enumerate(self.technicians.items()):
             device = factory(name, stores / name, self.link.base_url, user.token, seed=self.seed + index, bugs=bugs)
+            self.devices[name] = device  # before it starts: a start that fails half way is closed too
             await device.start()
-            self.devices[name] = device
 
     async def close(self) -> None:
+        """Close every device, then the proxy: an error (or a cancellation) in one does not keep the
+        others open; the first such error is raised once all are closed (a cancellation first)."""
+        errors: list[BaseException] = []
         for device in self.devices.values():
-            await device.close()
+            try:
+                await device.close()
+            except BaseException as exc:  # raised below
+                errors.append(exc)
         if self.link is not None:
             try:
                 await self.link.delete()
             except Exception:  # the network backend may already be gone at shutdown
                 pass
+        if errors:
+            raise next((e for e in errors if not isinstance(e, Exception)), errors[0])
 
 
 def _customer(customer: Customer) -> dict[str, str]:
