@@ -41,7 +41,8 @@ def load_scenario(path: str | Path) -> Scenario:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise ScenarioError(source, [Problem(line, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
+        problem = Problem(line, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")
+        raise ScenarioError(source, [problem]) from None
     return parse_scenario(text, source)
 
 

@@ -102,7 +102,8 @@ def test_a_technician_acting_on_another_technicians_job_is_refused() -> None:
 
 
 def test_a_job_assigned_mid_scenario_belongs_to_its_technician() -> None:
-    steps = "  - {office: assign_job, args: {job: job3, technician: bob}}\n  - {as: alice, do: open_job, args: {job: job3}}\n"
+    steps = ("  - {office: assign_job, args: {job: job3, technician: bob}}\n"
+             "  - {as: alice, do: open_job, args: {job: job3}}\n")
     assert error_of(steps).startswith("scenarios/x.yaml:10: steps[1].args.job: job 'job3' is bob's, not alice's")
     assert parse_scenario(HEAD + steps.replace("as: alice", "as: bob")).steps[1].technician == "bob"
 
@@ -110,7 +111,8 @@ def test_a_job_assigned_mid_scenario_belongs_to_its_technician() -> None:
 @pytest.mark.parametrize(("steps", "expected"), [
     ("  - restart: server\n", "scenarios/x.yaml:9: steps[0].restart: `restart: server` with no `kill: server`"),
     ("  - wait: .inf\n", "scenarios/x.yaml:9: steps[0].wait: .inf is not a finite number"),
-    ("  - {as: bob, do: add_note, args: {job: job1}}\n", "scenarios/x.yaml:9: steps[0].args.job: job 'job1' is alice's"),
+    ("  - {as: bob, do: add_note, args: {job: job1}}\n",
+     "scenarios/x.yaml:9: steps[0].args.job: job 'job1' is alice's"),
 ])
 def test_offline_harness_run_exits_2_with_one_line(steps: str, expected: str, tmp_path: Path, monkeypatch,
                                                    capsys) -> None:
