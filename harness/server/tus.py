@@ -263,7 +263,7 @@ async def patch(upload_id: str, request: Request, who: Principal = Depends(requi
     require_tus(request)
     db: Database = request.app.state.db
     find_upload(db, who, upload_id)  # before the lock: another user's request never stops the owner's PATCH
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/offset+octet-stream":
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/offset+octet-stream":
         raise tus_error(415, "unsupported_media_type", "PATCH needs 'Content-Type: application/offset+octet-stream'")
     offset = parse_size(request.headers.get("upload-offset"), "Upload-Offset")
     checksum = parse_checksum(request.headers.get("upload-checksum"))

@@ -112,3 +112,12 @@ def test_upload_expires_is_an_http_date_on_creation_head_and_patch(seed: Seed) -
     answers = [created, seed.tech.head(location, headers=TUS), patch(seed.tech, location, 0, b"12345")]
     # tus 1.0 expiration: "The value of the Upload-Expires header MUST be in RFC 7231 datetime format"
     assert all(parsedate_to_datetime(r.headers["Upload-Expires"]).tzinfo is not None for r in answers)
+
+
+def test_patch_content_type_is_matched_without_regard_to_case(seed: Seed) -> None:
+    # RFC 9110 §8.3.1: type and subtype names are case-insensitive.
+    location = create_upload(seed.tech, seed.job_id, PHOTO)
+    response = seed.tech.patch(location, content=PHOTO, headers={
+        **TUS, "Upload-Offset": "0", "Content-Type": "Application/Offset+Octet-Stream"})
+    assert response.status_code == 204, response.text
+    assert response.headers["Upload-Offset"] == str(len(PHOTO))
