@@ -1,229 +1,176 @@
-"""Benchmark: the embedded Toxiproxy-compatible server against the real `toxiproxy-server`.
+"""Benchmark: the embedded Toxiproxy-compatible server against the real `toxiproxy-server`, with iperf3.
 
-Side by side in one run, each server in its own process on 127.0.0.1:
-  * throughput with no toxic (MB/s through one connection, client -> proxy -> sink),
-  * latency toxic (50 ms downstream) over request/response round trips: p50/p99 error in ms,
-  * bandwidth toxic (1000 KB/s downstream) over a 5 MB download: error in %.
-Targets (BRIEF): throughput >= 1.0x the real server; latency within 2 ms at p50; bandwidth
-within 5 %. Run: `python bench/bench_embedded_proxy.py [--mb 200] [--trips 200]`.
-Exits 2 with a message if toxiproxy-server is not on PATH. Not a test: it prints figures.
+In one run, each server in its own process on 127.0.0.1, traffic from iperf3 (client and server on
+loopback, Debian package iperf3):
+  * throughput in 12 configurations: 1 and 8 parallel streams, both directions, through a proxy with
+    no toxic, with a 0 ms latency toxic, and with a bandwidth toxic set above the link's speed (4x
+    the direct loopback rate measured at start); real server, embedded server and direct loopback
+    (no proxy) interleaved, rounds rotating their order, median of --rounds; printed as ratios to
+    the real server;
+  * time to add and to remove a toxic while 50 iperf3 streams go through the proxy;
+  * quality bars: latency toxic (50 ms) error at p50/p99, bandwidth toxic (1000 KB/s) error.
+Targets (issue 16, BRIEF): embedded >= 1.0x the real server in each throughput configuration on a
+quiet machine, >= 0.9x with `--busy` (a CPU hog on the other core); toxic add/remove <= 2x the real
+server's time; latency error <= 2 ms at p50; bandwidth error <= 5 %.
+Run: `python bench/bench_embedded_proxy.py [--busy] [--rounds 5] [--seconds 2] [--json PATH]`
+(about 8 minutes with the defaults; it stops starting rounds after --budget seconds).
+Exits 2 with a message if toxiproxy-server or iperf3 is not on PATH. Not a test: it prints figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
+import math
+import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from contextlib import ExitStack
+from pathlib import Path
 
-HOST = "127.0.0.1"
-BLOCK = 1 << 20
-LATENCY_MS = 50
-RATE_KB = 1000
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from proxy_bench_iperf import IperfError, Traffic, run_iperf3  # noqa: E402
+from proxy_bench_quality import LATENCY_MS, RATE_KB, bandwidth_error, latency_error, toxic_change_times  # noqa: E402
+from proxy_bench_servers import cpu_hog, iperf3_server, require, toxiproxy  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def api(url: str, method: str, path: str, body: object | None = None) -> object:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url + path, data=data, method=method, headers={"User-Agent": "bench", "Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        raw = response.read()
-    return json.loads(raw) if raw else None
+SERVERS = ("real", "embedded")
+TOXIC_SETS = ("no toxic", "latency 0 ms", "bandwidth > link")
+RATE_FACTOR = 4  # the "above the link" bandwidth toxic's rate, in direct loopback rates
 
 
-@contextmanager
-def server_process(argv: list[str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                api(url, "GET", "/version")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit(f"server did not start: {' '.join(argv)}") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+def load_average() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-class Upstream:
-    """A TCP server in a thread running `serve(conn)` for each connection."""
-
-    def __init__(self, serve) -> None:
-        self.sock = socket.create_server((HOST, 0))
-        self.port = self.sock.getsockname()[1]
-        self.serve = serve
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
-
-    def _run(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                self.serve(conn)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self.sock.close()
+def toxics_for(toxic_set: str, rate_kb: int) -> list[dict[str, object]]:
+    """The toxics of a configuration, on both streams (iperf3's data goes one way or the other)."""
+    if toxic_set == "no toxic":
+        return []
+    kind, attributes = ("latency", {"latency": 0}) if toxic_set.startswith("latency") else ("bandwidth", {"rate": rate_kb})
+    return [
+        {"name": f"{kind}_{stream}", "type": kind, "stream": stream, "attributes": attributes}
+        for stream in ("upstream", "downstream")
+    ]
 
 
-def proxy(url: str, name: str, upstream_port: int) -> int:
-    created = api(url, "POST", "/proxies", {"name": name, "listen": f"{HOST}:0", "upstream": f"{HOST}:{upstream_port}"})
-    return int(created["listen"].rsplit(":", 1)[1])
+def traffics(seconds: float) -> list[Traffic]:
+    return [Traffic(streams, reverse, seconds) for streams in (1, 8) for reverse in (False, True)]
 
 
-def measure_throughput(url: str, megabytes: int) -> float:
-    total = megabytes * BLOCK
-    done = threading.Event()
-    finished_at: list[float] = []
-
-    def sink(conn: socket.socket) -> None:
-        buffer = bytearray(BLOCK)
-        received = 0
-        while received < total:
-            n = conn.recv_into(buffer)
-            if not n:
-                break
-            received += n
-        finished_at.append(time.perf_counter())
-        done.set()
-
-    upstream = Upstream(sink)
-    port = proxy(url, "throughput", upstream.port)
-    payload = b"x" * BLOCK
-    with socket.create_connection((HOST, port)) as client:
-        start = time.perf_counter()
-        for _ in range(megabytes):
-            client.sendall(payload)
-        done.wait(120)
-    upstream.close()
-    api(url, "DELETE", "/proxies/throughput")
-    return megabytes * BLOCK / 1e6 / (finished_at[0] - start)
+def measure_throughput(
+    ports: dict[str, dict[str, int]], iperf_port: int, args: argparse.Namespace
+) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """MB/s per (toxic set, traffic label) and target ("real", "embedded", "direct"), per round."""
+    results: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    deadline = time.monotonic() + args.budget
+    for round_index in range(args.rounds):
+        if round_index and time.monotonic() > deadline:
+            print(f"  budget of {args.budget:g} s spent: stopping after {round_index} rounds", flush=True)
+            break
+        print(f"  round {round_index + 1}/{args.rounds} ({load_average()})", flush=True)
+        for toxic_set in TOXIC_SETS:
+            targets = [*SERVERS, "direct"] if toxic_set == "no toxic" else list(SERVERS)
+            shift = round_index % len(targets)
+            targets = targets[shift:] + targets[:shift]  # rotate who goes first
+            for traffic in traffics(args.seconds):
+                for target in targets:
+                    port = iperf_port if target == "direct" else ports[target][toxic_set]
+                    try:
+                        rate = run_iperf3(port, traffic)
+                    except IperfError as exc:
+                        print(f"    {target} {toxic_set} {traffic.label}: {exc}", flush=True)
+                        continue
+                    results[(toxic_set, traffic.label)][target].append(rate)
+    return results
 
 
-def measure_latency(url: str, trips: int) -> tuple[float, float]:
-    def echo(conn: socket.socket) -> None:
-        while data := conn.recv(65536):
-            conn.sendall(data)
-
-    upstream = Upstream(echo)
-    port = proxy(url, "latency", upstream.port)
-    api(url, "POST", "/proxies/latency/toxics", {"type": "latency", "attributes": {"latency": LATENCY_MS}})
-    errors = []
-    with socket.create_connection((HOST, port)) as client:
-        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for _ in range(trips):
-            start = time.perf_counter()
-            client.sendall(b"ping" * 25)
-            got = 0
-            while got < 100:
-                got += len(client.recv(65536))
-            errors.append((time.perf_counter() - start) * 1000 - LATENCY_MS)
-    upstream.close()
-    api(url, "DELETE", "/proxies/latency")
-    errors.sort()
-    return statistics.median(errors), errors[int(len(errors) * 0.99) - 1]
+def ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.2f}" if denominator > 0 else "-"
 
 
-def measure_bandwidth(url: str, megabytes: int) -> float:
-    total = megabytes * 1_000_000
-
-    def source(conn: socket.socket) -> None:
-        conn.sendall(b"y" * total)
-        conn.recv(1)
-
-    upstream = Upstream(source)
-    port = proxy(url, "bandwidth", upstream.port)
-    api(url, "POST", "/proxies/bandwidth/toxics", {"type": "bandwidth", "attributes": {"rate": RATE_KB}})
-    with socket.create_connection((HOST, port)) as client:
-        buffer = bytearray(BLOCK)
-        received = 0
-        start = time.perf_counter()
-        while received < total:
-            n = client.recv_into(buffer)
-            if not n:
-                break
-            received += n
-        elapsed = time.perf_counter() - start
-    upstream.close()
-    api(url, "DELETE", "/proxies/bandwidth")
-    measured_kb = received / elapsed / 1000
-    return (measured_kb - RATE_KB) / RATE_KB * 100
-
-
-def run(url: str, args: argparse.Namespace) -> dict[str, float]:
-    throughput = max(measure_throughput(url, args.mb) for _ in range(args.repeat))
-    p50, p99 = measure_latency(url, args.trips)
-    return {"throughput": throughput, "p50": p50, "p99": p99, "bandwidth": measure_bandwidth(url, args.bw_mb)}
+def print_throughput(results: dict[tuple[str, str], dict[str, list[float]]], target: float) -> dict[str, object]:
+    print(f"\n{'configuration':<42}{'real':>9}{'embedded':>10}{'direct':>9}{'emb/real':>10}{'direct/real':>13}  rounds")
+    table = {}
+    for (toxic_set, label), by_target in results.items():
+        median = {name: statistics.median(values) if values else math.nan for name, values in by_target.items()}
+        real, ours = median.get("real", math.nan), median.get("embedded", math.nan)
+        direct = median.get("direct")
+        shown_direct = f"{direct:>9.0f}" if direct is not None else f"{'':>9}"
+        direct_ratio = ratio(direct, real) if direct is not None else ""
+        verdict = "ok" if ours / real >= target else f"below {target:g}"
+        rounds = min(len(values) for values in by_target.values())
+        print(
+            f"{toxic_set + ', ' + label:<42}{real:>9.0f}{ours:>10.0f}{shown_direct}{ratio(ours, real):>10}"
+            f"{direct_ratio:>13}  {rounds}  {verdict}"
+        )
+        table[f"{toxic_set}, {label}"] = {"MB/s": median, "embedded/real": ours / real, "rounds": rounds}
+    print("(MB/s = 10^6 bytes/s received, median of the rounds)")
+    return table
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=200, help="MiB pushed through for throughput")
-    parser.add_argument("--repeat", type=int, default=3, help="throughput runs per server (best kept)")
-    parser.add_argument("--trips", type=int, default=200, help="round trips for the latency toxic")
-    parser.add_argument("--bw-mb", type=int, default=5, help="MB downloaded through the bandwidth toxic")
+    parser.add_argument("--busy", action="store_true", help="keep the other core busy with a CPU hog throughout")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (the median is kept)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of each iperf3 test (after 0.5 s omitted)")
+    parser.add_argument("--budget", type=float, default=420.0, help="no new round starts after this many seconds")
+    parser.add_argument("--changes", type=int, default=5, help="toxic add/remove pairs timed (median kept)")
+    parser.add_argument("--trips", type=int, default=100, help="round trips through the latency toxic")
+    parser.add_argument("--skip-quality", action="store_true", help="throughput and toxic changes only")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    real_bin = shutil.which("toxiproxy-server")
-    if real_bin is None:
-        print(
-            "bench_embedded_proxy: toxiproxy-server is not on PATH: run `bash .ci/run` once, or "
-            "`go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0` and put it on PATH "
-            "as toxiproxy-server",
-            file=sys.stderr,
-        )
-        return 2
-    results = {}
-    port = free_port()
-    with server_process([real_bin, "-host", HOST, "-port", str(port)], port) as url:
-        results["real"] = run(url, args)
-    port = free_port()
-    with server_process(
-        [sys.executable, "-m", "harness", "toxiproxy", "--host", HOST, "--port", str(port)], port
-    ) as url:
-        results["embedded"] = run(url, args)
-    real, ours = results["real"], results["embedded"]
-
-    def row(label: str, key: str, digits: int, ratio: str = "", target: str = "") -> None:
-        print(f"{label:<34}{real[key]:>12.{digits}f}{ours[key]:>12.{digits}f}{ratio:>10}   {target}")
-
-    print(f"{'measure':<34}{'real':>12}{'embedded':>12}{'ratio':>10}   target")
-    ratio = f"{ours['throughput'] / real['throughput']:.2f}"
-    row("throughput, no toxic (MB/s)", "throughput", 0, ratio, "ratio >= 1.0")
-    row(f"latency {LATENCY_MS} ms: p50 error (ms)", "p50", 2, target="|err| <= 2 ms")
-    row(f"latency {LATENCY_MS} ms: p99 error (ms)", "p99", 2)
-    row(f"bandwidth {RATE_KB} KB/s: error (%)", "bandwidth", 2, target="|err| <= 5 %")
+    require("iperf3", "`apt-get install -y iperf3` (Debian package iperf3)")
+    require("toxiproxy-server", "run `bash .ci/run` once (it builds v2.12.0) and put its folder on PATH")
+    started = time.monotonic()
+    print(f"bench_embedded_proxy: {'busy (CPU hog on the other core)' if args.busy else 'quiet'} mode; {load_average()}")
+    report: dict[str, object] = {"mode": "busy" if args.busy else "quiet", "load_start": os.getloadavg()}
+    with ExitStack() as stack:
+        iperf_port = stack.enter_context(iperf3_server())
+        apis = {name: stack.enter_context(toxiproxy(name)) for name in SERVERS}
+        stack.enter_context(cpu_hog(args.busy))
+        link = max(run_iperf3(iperf_port, Traffic(streams, False, 1.0)) for streams in (1, 8))
+        rate_kb = int(link * 1000 * RATE_FACTOR)
+        print(f"  direct loopback {link:.0f} MB/s: the bandwidth toxic is set to {rate_kb} KB/s")
+        ports = {
+            name: {toxic_set: api.proxy(f"bench_{index}", iperf_port, toxics_for(toxic_set, rate_kb))
+                   for index, toxic_set in enumerate(TOXIC_SETS)}
+            for name, api in apis.items()
+        }
+        results = measure_throughput(ports, iperf_port, args)
+        print(f"  toxic add/remove with 50 busy connections ({load_average()})", flush=True)
+        changes = {}
+        for name, api in apis.items():
+            with iperf3_server() as churn_port:  # its own iperf3 server: the 50 streams are cut short
+                changes[name] = toxic_change_times(api, churn_port, args.changes)
+        quality = {}
+        if not args.skip_quality:
+            print(f"  quality bars ({load_average()})", flush=True)
+            for name, api in apis.items():
+                p50, p99 = latency_error(api, args.trips)
+                quality[name] = {"p50": p50, "p99": p99, "bandwidth": bandwidth_error(api, iperf_port, 4.0)}
+    target = 0.9 if args.busy else 1.0
+    report["throughput"] = print_throughput(results, target)
+    print(f"\n{'toxic change, 50 busy connections':<42}{'real ms':>9}{'emb. ms':>10}{'emb/real':>10}  target <= 2")
+    for index, action in enumerate(("add", "remove")):
+        real, ours = changes["real"][index] * 1000, changes["embedded"][index] * 1000
+        print(f"{action + ' a latency toxic':<42}{real:>9.1f}{ours:>10.1f}{ratio(ours, real):>10}")
+    report["toxic_change_ms"] = {name: [value * 1000 for value in pair] for name, pair in changes.items()}
+    if quality:
+        print(f"\n{'quality bar':<42}{'real':>9}{'embedded':>10}  target")
+        rows = ((f"latency {LATENCY_MS} ms: p50 error (ms)", "p50", "|error| <= 2 ms"),
+                (f"latency {LATENCY_MS} ms: p99 error (ms)", "p99", ""),
+                (f"bandwidth {RATE_KB} KB/s: error (%)", "bandwidth", "|error| <= 5 %"))
+        for label, key, goal in rows:
+            print(f"{label:<42}{quality['real'][key]:>9.2f}{quality['embedded'][key]:>10.2f}  {goal}")
+        report["quality"] = quality
+    report["load_end"] = os.getloadavg()
+    report["seconds"] = time.monotonic() - started
+    print(f"\n{load_average()} at the end; {report['seconds']:.0f} s in all")
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2))
     return 0
 
 
