@@ -6,6 +6,7 @@ Each bug is read in exactly one place of the client (grep for its name).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -66,7 +67,7 @@ BUGS: dict[str, SeededBug] = {
 }
 
 
-def parse_bugs(names: str | list[str] | tuple[str, ...] | set[str] | None) -> frozenset[str]:
+def parse_bugs(names: str | Iterable[str] | None) -> frozenset[str]:
     """Validate bug names (a list, or a comma-separated string); unknown names raise ValueError."""
     if not names:
         return frozenset()

@@ -6,14 +6,19 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, help="device store directory (created if missing; reuse it to restart)")
+    parser.add_argument("--store", required=True,
+                        help="device store directory (created if missing; reuse it to restart)")
     parser.add_argument("--base-url", required=True, help="server (or proxy) URL, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--token", required=True, help="the technician's bearer token (write --token=T when it starts with -)")
+    parser.add_argument("--token", required=True,
+                        help="the technician's bearer token (write --token=T when it starts with -)")
     parser.add_argument("--control", default="127.0.0.1:0",
-                        help="HOST:PORT of the JSON-lines control channel; port 0 picks a free one (default 127.0.0.1:0)")
-    parser.add_argument("--bugs", default="", help="comma-separated seeded bugs to switch on (see harness/client/bugs.py)")
+                        help="HOST:PORT of the JSON-lines control channel; port 0 picks a free one"
+                             " (default 127.0.0.1:0)")
+    parser.add_argument("--bugs", default="",
+                        help="comma-separated seeded bugs to switch on (see harness/client/bugs.py)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the retry jitter")
-    parser.add_argument("--chunk-size", type=int, default=128 * 1024, help="largest tus PATCH in bytes (default 128 KiB)")
+    parser.add_argument("--chunk-size", type=int, default=128 * 1024,
+                        help="largest tus PATCH in bytes (default 128 KiB)")
 
 
 def parse_hostport(value: str) -> tuple[str, int]:
@@ -26,8 +31,8 @@ def parse_hostport(value: str) -> tuple[str, int]:
 def main(args: argparse.Namespace) -> int:
     import asyncio
 
-    from harness.core.errors import HarnessError
     from harness.client.bugs import parse_bugs
+    from harness.core.errors import HarnessError
 
     try:
         host, port = parse_hostport(args.control)
@@ -41,7 +46,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_run(args, host, port))
     except OSError as exc:
-        raise HarnessError(f"cannot open the store {args.store} or listen on {args.control}: {exc.strerror or exc}") from None
+        reason = exc.strerror or exc
+        raise HarnessError(f"cannot open the store {args.store} or listen on {args.control}: {reason}") from None
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import json
 import socket
 from typing import Any
@@ -43,26 +44,32 @@ async def dispatch(device: Device, request: Any) -> dict[str, Any]:
         return {"ok": True, "result": getattr(device, op)()}
     if op not in ACTIONS:
         return _error("unknown_op", f"unknown op {op!r}; expected one of ping, {', '.join(VIEWS + ACTIONS)}")
-    args = dict(args)
-    media_arg = {"take_photo": "photo", "collect_signature": "signature"}.get(op)
-    if media_arg:
-        if "data_b64" in args:
-            args[media_arg] = base64.b64decode(args.pop("data_b64"))
-        elif "path" in args:
-            args[media_arg] = args.pop("path")
     try:
-        result = await getattr(device, op)(**args)
+        return {"ok": True, "result": await getattr(device, op)(**_action_args(op, args))}
     except TypeError as exc:
         return _error("bad_request", f"bad arguments for {op}: {exc}")
     except ValueError as exc:
         return _error("bad_request", str(exc))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return _error("timeout", f"{op} did not finish within the timeout")
     except RefusedError as exc:
         return {"ok": False, "error": {"code": exc.code, "message": str(exc), "status": exc.status, "body": exc.body}}
     except DeviceError as exc:
         return _error(exc.code, str(exc))
-    return {"ok": True, "result": result}
+
+
+def _action_args(op: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``Device.<op>``: a photo or signature arrives as base64 or as a file path."""
+    args = dict(args)
+    media_arg = {"take_photo": "photo", "collect_signature": "signature"}.get(op)
+    if media_arg and "data_b64" in args:
+        try:
+            args[media_arg] = base64.b64decode(args.pop("data_b64"))
+        except (binascii.Error, TypeError) as exc:
+            raise ValueError(f"data_b64 of {op} is not base64 ({exc})") from None
+    elif media_arg and "path" in args:
+        args[media_arg] = args.pop("path")
+    return args
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -111,7 +118,7 @@ class ControlClient:
         self.file.close()
         self.sock.close()
 
-    def __enter__(self) -> "ControlClient":
+    def __enter__(self) -> ControlClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

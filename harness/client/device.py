@@ -7,12 +7,14 @@ refreshing assignments) never queue anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import uuid
-from datetime import date as Date, datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, date as Date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -20,23 +22,33 @@ from harness.client.bugs import parse_bugs
 from harness.client.errors import DeviceError, OfflineError, RefusedError
 from harness.client.retry import RetryPolicy, error_code, is_retryable_status, parse_retry_after
 from harness.client.store import FAILED, PENDING, Store
-from harness.client.sync import IDLE, SyncEngine, Sleep
-from harness.client.transport import CountingTransport, Counters, FaultyLink
+from harness.client.sync import IDLE, Sleep, SyncEngine
+from harness.client.transport import Counters, CountingTransport, FaultyLink
 from harness.client.tus import DEFAULT_CHUNK
 from harness.core.contract import (
-    DOCUMENT_SEND, DOCUMENT_TYPES, GPS, JOB_STATUSES, NOTE, PAYMENT, PHOTO, SIGNATURE, STATUS,
-    TIME_ENTRY, canonical_json, content_hash,
+    DOCUMENT_SEND,
+    DOCUMENT_TYPES,
+    GPS,
+    JOB_STATUSES,
+    NOTE,
+    PAYMENT,
+    PHOTO,
+    SIGNATURE,
+    STATUS,
+    TIME_ENTRY,
+    canonical_json,
+    content_hash,
 )
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _require(condition: bool, message: str) -> None:
@@ -47,7 +59,7 @@ def _require(condition: bool, message: str) -> None:
 class Device:
     def __init__(self, store_dir: str | os.PathLike[str], base_url: str, token: str, *,
                  clock: Clock | None = None, seed: int | None = None,
-                 bugs: str | list[str] | tuple[str, ...] | frozenset[str] | None = None,
+                 bugs: str | Iterable[str] | None = None,
                  policy: RetryPolicy | None = None, sleep: Sleep | None = None,
                  chunk_size: int = DEFAULT_CHUNK, batch_max: int = 500,
                  timeout: httpx.Timeout | None = None,
@@ -72,7 +84,7 @@ class Device:
     def now(self) -> str:
         return iso(self.clock())
 
-    async def start(self) -> "Device":
+    async def start(self) -> Device:
         self.engine.start()
         return self
 
@@ -85,7 +97,7 @@ class Device:
         """A fault of the device's surroundings (see FaultyLink), e.g. ``corrupt_next_upload_chunk``."""
         self.link.arm(fault)
 
-    async def __aenter__(self) -> "Device":
+    async def __aenter__(self) -> Device:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -106,12 +118,11 @@ class Device:
         }
         row = None
         if queue:
-            row = {"item_id": item_id, "kind": kind, "job_id": job_id, "key": key, "method": "POST",
-                   "path": path or "/v1/uploads", "created_at": at}
+            row = {"item_id": item_id, "kind": kind, "job_id": job_id, "key": key, "created_at": at}
             if media is None:
-                row["body"] = {"item_id": item_id, **fields, "at": at}
+                row.update(method="POST", path=path, body={"item_id": item_id, **fields, "at": at})
             else:
-                row.update(media)
+                row.update(media)  # uploaded over tus by the uploader: no request of its own
         accepted = self.store.record_action(intent, row)
         if queue:
             self.engine.kick()
@@ -282,10 +293,8 @@ class Device:
         return view
 
     async def _try_cache_history(self, customer_id: str) -> None:
-        try:
+        with contextlib.suppress(DeviceError):  # the job itself was served; history stays as cached before
             await self.open_customer_history(customer_id)
-        except DeviceError:
-            pass  # the job itself was served; history stays as cached before
 
     async def open_customer_history(self, customer_id: str) -> dict[str, Any]:
         return await self._read(f"/v1/customers/{customer_id}/history", f"history:{customer_id}",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import httpx
 
 from harness.client.retry import attempt_error, outcome_of_error, outcome_of_status, parse_retry_after
-from harness.client.store import Store
+from harness.client.store import ItemKey, Store
 from harness.client.transport import working_for
-
-ItemKey = tuple[str | None, str | None]  # (item_id, idempotency key) the request works for
 
 
 def describe(exc: BaseException) -> str:
@@ -21,7 +20,7 @@ class Sender:
     def __init__(self, http: httpx.AsyncClient, store: Store, now: Callable[[], str]) -> None:
         self.http, self.store, self.now = http, store, now
 
-    async def send(self, op: str, method: str, path: str, items: list[ItemKey], *, end: bool = True,
+    async def send(self, op: str, method: str, path: str, items: Sequence[ItemKey], *, end: bool = True,
                    **kwargs: Any) -> tuple[httpx.Response, list[int]]:
         """Send one request. Transport errors end the attempts (fail/info) and are re-raised.
 

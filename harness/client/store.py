@@ -11,11 +11,15 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.core.files import fsync_dir
+
+ItemKey = tuple[str | None, str | None]  # (item_id, idempotency key) a request works for
+AttemptEnd = tuple[int, str, int | None, str | None]  # (attempt id, outcome, http status, error)
 
 SCHEMA_MAIN = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,10 +38,12 @@ CREATE TABLE IF NOT EXISTS refused (
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, fetched_at TEXT NOT NULL);
 """
 
+# A request row has method, path and body (sent in a batch); a media row has media_path, media_size,
+# metadata and upload_url instead (the tus uploader's own requests).
 SCHEMA_OUTBOX = """
 CREATE TABLE IF NOT EXISTS {schema}.outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
-    job_id TEXT, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, body TEXT,
+    job_id TEXT, key TEXT NOT NULL, method TEXT, path TEXT, body TEXT,
     media_path TEXT, media_size INTEGER, metadata TEXT, upload_url TEXT,
     state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
     last_outcome TEXT, last_error TEXT, result TEXT, created_at TEXT NOT NULL, finished_at TEXT);
@@ -77,6 +83,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA_MAIN)
         self._add_missing_columns()
+        self._upgrade_outbox()
         # Seeded bug outbox_in_memory: the outbox table lives in an attached in-memory database.
         self.outbox_schema = "mem" if outbox_in_memory else "main"
         if outbox_in_memory:
@@ -109,6 +116,19 @@ class Store:
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(attempts)")}
         if "retry_after" not in columns:
             self.db.execute("ALTER TABLE attempts ADD COLUMN retry_after REAL")
+
+    def _upgrade_outbox(self) -> None:
+        """An older client's outbox wants a method and path in every row, media rows too: move its rows
+        into today's table (SQLite cannot drop a NOT NULL in place: https://www.sqlite.org/lang_altertable.html)."""
+        columns = {row["name"]: row["notnull"] for row in self.db.execute("PRAGMA main.table_info(outbox)")}
+        if not columns.get("method"):
+            return
+        names = ", ".join(columns)
+        with self.transaction() as db:
+            db.execute("ALTER TABLE main.outbox RENAME TO outbox_older")
+            db.execute(SCHEMA_OUTBOX.format(schema="main"))
+            db.execute(f"INSERT INTO main.outbox ({names}) SELECT {names} FROM main.outbox_older")
+            db.execute("DROP TABLE main.outbox_older")
 
     def _device_id(self) -> str:
         row = self.db.execute("SELECT value FROM meta WHERE key='device_id'").fetchone()
@@ -192,8 +212,7 @@ class Store:
             )
 
     # --- attempt history (Jepsen-style: invoke, then ok / fail / info) -------------------
-    def begin_attempts(self, items: list[tuple[str | None, str | None]], op: str, method: str,
-                       path: str, at: str) -> list[int]:
+    def begin_attempts(self, items: Iterable[ItemKey], op: str, method: str, path: str, at: str) -> list[int]:
         """Record the invocation of one request covering ``items`` [(item_id, key)]; returns row ids."""
         ids = []
         with self.transaction() as db:
@@ -209,8 +228,7 @@ class Store:
                     )
         return ids
 
-    def end_attempts(self, ends: list[tuple[int, str, int | None, str | None]], at: str,
-                     retry_after: float | None = None) -> None:
+    def end_attempts(self, ends: Iterable[AttemptEnd], at: str, retry_after: float | None = None) -> None:
         """Complete attempts: [(attempt id, outcome, http status, error)]; ``retry_after``: the seconds
         the answer's Retry-After header asked for, if it had one."""
         with self.transaction() as db:
@@ -245,7 +263,8 @@ class Store:
     def add_refusal(self, kind: str, job_id: str | None, at: str, reason: str) -> None:
         """An online-only action refused offline (nothing queued): the checker's proof of refusal."""
         with self.transaction():
-            self.db.execute("INSERT INTO refused (kind, job_id, at, reason) VALUES (?,?,?,?)", (kind, job_id, at, reason))
+            self.db.execute("INSERT INTO refused (kind, job_id, at, reason) VALUES (?,?,?,?)",
+                            (kind, job_id, at, reason))
 
     def table(self, name: str) -> list[dict[str, Any]]:
         table = {"intents": "intents", "attempts": "attempts", "transitions": "transitions", "refused": "refused"}[name]

@@ -7,19 +7,28 @@ over tus, one at a time. The engine is sequential: at most one request of its ow
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 
 from harness.client.retry import (
-    INFO, OK, RetryPolicy, attempt_error, body_error_code, error_code, is_retryable_status, outcome_of_status,
+    INFO,
+    OK,
+    RetryPolicy,
+    attempt_error,
+    body_error_code,
+    error_code,
+    is_retryable_status,
+    outcome_of_status,
     parse_retry_after,
 )
 from harness.client.sender import Sender
-from harness.client.store import DONE, FAILED, Store
+from harness.client.store import DONE, FAILED, AttemptEnd, Store
 from harness.client.transport import Counters
 from harness.client.tus import DEFAULT_CHUNK, TusUploader, UploadStep
 from harness.core.contract import STATUS
@@ -59,10 +68,8 @@ class SyncEngine:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     def kick(self) -> None:
@@ -201,10 +208,10 @@ class SyncEngine:
 
     async def _send_batch(self, batch: list[dict[str, Any]]) -> float | None:
         identities = [self.identity_for(item, item["body"]) for item in batch]
-        keyed = [(item, key) for item, (key, _) in zip(batch, identities)]
+        keyed = [(item, key) for item, (key, _) in zip(batch, identities, strict=True)]
         self._count_retries(batch)
         body = {"items": [{"key": key, "method": item["method"], "path": item["path"], "body": item_body}
-                          for item, (key, item_body) in zip(batch, identities)]}
+                          for item, (key, item_body) in zip(batch, identities, strict=True)]}
         response, attempt_ids = await self.sender.send(
             "batch", "POST", "/v1/batch", [(item["item_id"], key) for item, key in keyed],
             end=False, json=body,
@@ -227,8 +234,9 @@ class SyncEngine:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             self.store.end_attempts([(a, INFO, 200, f"unreadable batch response: {exc}") for a in attempt_ids], now)
             return 0.0
-        ends, retry = [], False
-        for (item, key), attempt_id in zip(keyed, attempt_ids):
+        ends: list[AttemptEnd] = []
+        retry = False
+        for (item, key), attempt_id in zip(keyed, attempt_ids, strict=True):
             result = results.get(key)
             if result is None:
                 ends.append((attempt_id, INFO, 200, "no result for this key in the batch response"))

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextvars
 from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 

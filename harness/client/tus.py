@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -52,7 +53,7 @@ def chunk_checksum(path: str, start: int, length: int) -> str:
     return "sha1 " + base64.b64encode(digest.digest()).decode()
 
 
-def read_range(path: str, start: int, length: int):  # type: ignore[no-untyped-def]
+def read_range(path: str, start: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         handle.seek(start)
         remaining = length
@@ -95,57 +96,55 @@ class TusUploader:
 
     async def upload(self, item: dict[str, Any]) -> UploadStep:
         """Upload (or resume) one media item. Transport errors propagate to the sync engine."""
-        items = [(item["item_id"], None)]
-        size = int(item["media_size"])
-        url = item.get("upload_url")
-        if self.restart_from_zero:  # seeded bug: never ask the server where it got to
-            url = None
+        url = None if self.restart_from_zero else item.get("upload_url")  # seeded bug: never ask where it got to
         resyncs = 0
-        offset = 0
         while True:
-            if url is None:
-                response, _ = await self.sender.send(
-                    "tus_create", "POST", self.base_path, items,
-                    headers={"Tus-Resumable": TUS_VERSION, "Upload-Length": str(size),
-                             "Upload-Metadata": encode_metadata(item["metadata"])},
-                )
-                if response.status_code != 201 or "Location" not in response.headers:
-                    return _refusal(response)
-                url = path_of(response.headers["Location"])
-                self.store.set_upload_url(item["item_id"], url)
-                offset = 0
-            else:
-                response, _ = await self.sender.send(
-                    "tus_head", "HEAD", url, items, headers={"Tus-Resumable": TUS_VERSION}
-                )
-                if response.status_code in (404, 410):
-                    url = None  # expired or terminated: start a new upload
-                    self.store.set_upload_url(item["item_id"], None)
-                    continue
-                if response.status_code != 200:
-                    return _refusal(response)
-                offset = int(response.headers["Upload-Offset"])
-                if offset >= size and response.headers.get("Media-Id"):
-                    return UploadStep("done", 200, media_id=response.headers["Media-Id"])
-                if offset >= size:
-                    # Every byte arrived but the server died before it made the media record:
-                    # an empty PATCH at the end offset asks it to finish (docs/PROTOCOL.md).
-                    step = await self._finish(item, url, size)
-                    if step.state != "resync":
-                        return step
-                    resyncs += 1
-                    if resyncs > MAX_OFFSET_RESYNCS:
-                        return UploadStep("retry", step.status, step.error)
-                    continue
-            step = await self._patch_from(item, url, offset, size)
+            step, url = await self._round(item, url)
+            if step is None:
+                continue  # the upload expired or was terminated: start a new one
             if step.state != "resync":
                 return step
             resyncs += 1
-            if step.status in (404, 410):
-                url = None
-                self.store.set_upload_url(item["item_id"], None)
             if resyncs > MAX_OFFSET_RESYNCS:
                 return UploadStep("retry", step.status, step.error)
+
+    async def _round(self, item: dict[str, Any], url: str | None) -> tuple[UploadStep | None, str | None]:
+        """Create the upload (no ``url``) or ask its offset, then send the rest: the step and the upload's URL.
+
+        The step is None when the server no longer knows the upload; ``resync`` when the offsets disagree.
+        """
+        items = [(item["item_id"], None)]
+        size = int(item["media_size"])
+        if url is None:
+            response, _ = await self.sender.send(
+                "tus_create", "POST", self.base_path, items,
+                headers={"Tus-Resumable": TUS_VERSION, "Upload-Length": str(size),
+                         "Upload-Metadata": encode_metadata(item["metadata"])},
+            )
+            if response.status_code != 201 or "Location" not in response.headers:
+                return _refusal(response), None
+            url = path_of(response.headers["Location"])
+            self.store.set_upload_url(item["item_id"], url)
+            offset = 0
+        else:
+            response, _ = await self.sender.send("tus_head", "HEAD", url, items, headers={"Tus-Resumable": TUS_VERSION})
+            if response.status_code in (404, 410):
+                self.store.set_upload_url(item["item_id"], None)
+                return None, None
+            if response.status_code != 200:
+                return _refusal(response), url
+            offset = int(response.headers["Upload-Offset"])
+            if offset >= size and response.headers.get("Media-Id"):
+                return UploadStep("done", 200, media_id=response.headers["Media-Id"]), url
+            if offset >= size:
+                # Every byte arrived but the server died before it made the media record:
+                # an empty PATCH at the end offset asks it to finish (docs/PROTOCOL.md).
+                return await self._finish(item, url, size), url
+        step = await self._patch_from(item, url, offset, size)
+        if step.state == "resync" and step.status in (404, 410):
+            self.store.set_upload_url(item["item_id"], None)
+            return step, None
+        return step, url
 
     async def _finish(self, item: dict[str, Any], url: str, size: int) -> UploadStep:
         response, _ = await self.sender.send(

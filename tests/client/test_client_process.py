@@ -44,6 +44,8 @@ def test_control_channel_answers_bad_requests_with_clear_errors(tmp_path):
             client.call("set_status", job_id="job-1", status="teleported")
         with pytest.raises(ControlError, match="bad_request: bad arguments for add_note"):
             client.call("add_note", job_id="job-1")
+        with pytest.raises(ControlError, match="bad_request: data_b64 of take_photo is not base64"):
+            client.call("take_photo", job_id="job-1", data_b64="not base64!")
         client.call("wait_state", state="offline", timeout=10)
         with pytest.raises(ControlError, match="offline: card payments need a connection"):
             client.call("charge_card", job_id="job-1", amount_cents=100, card_token="tok")

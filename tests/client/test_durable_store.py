@@ -103,3 +103,37 @@ def test_store_of_an_older_client_gains_the_retry_after_column(tmp_path: Path) -
     store.end_attempts([(attempt_id, "info", 503, "HTTP 503")], "t2", retry_after=2.0)
     assert [a["retry_after"] for a in store.table("attempts")] == [None, 2.0]
     store.close()
+
+
+async def test_a_media_row_holds_the_upload_not_a_request(make_device):
+    device = make_device()
+    note = await device.add_note("job-1", "n")
+    photo = await device.take_photo("job-1", b"jpeg" * 100)
+    rows = {row["item_id"]: row for row in device.store.outbox_items()}
+    assert (rows[note["item_id"]]["method"], rows[note["item_id"]]["path"]) == ("POST", "/v1/jobs/job-1/notes")
+    media = rows[photo["item_id"]]
+    assert (media["method"], media["path"], media["body"]) == (None, None, None)  # the uploader speaks tus itself
+    assert media["media_size"] == 400 and media["metadata"]["item_id"] == photo["item_id"]
+
+
+def test_outbox_of_an_older_client_takes_media_rows_and_keeps_its_items(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "device.sqlite3")
+    old.execute("CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT NOT NULL UNIQUE,"
+                " kind TEXT NOT NULL, job_id TEXT, key TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,"
+                " body TEXT, media_path TEXT, media_size INTEGER, metadata TEXT, upload_url TEXT,"
+                " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_outcome TEXT,"
+                " last_error TEXT, result TEXT, created_at TEXT NOT NULL, finished_at TEXT)")
+    old.execute("INSERT INTO outbox (item_id, kind, key, method, path, body, created_at)"
+                " VALUES ('n1', 'note', 'k1', 'POST', '/v1/jobs/j/notes', '{\"text\": \"hi\"}', 't0')")
+    old.commit()
+    old.close()
+    store = Store(tmp_path)
+    intent = {"item_id": "p1", "kind": "photo", "job_id": "j", "content_hash": "h", "accepted_at": "t1",
+              "key": "k2", "online_only": False}
+    store.record_action(intent, {"item_id": "p1", "kind": "photo", "job_id": "j", "key": "k2", "created_at": "t1",
+                                 "media_path": "/m", "media_size": 1, "metadata": {"item_id": "p1"}})
+    assert [(row["item_id"], row["path"], row["body"]) for row in store.outbox_items()] == [
+        ("n1", "/v1/jobs/j/notes", {"text": "hi"}), ("p1", None, None)]
+    store.close()
