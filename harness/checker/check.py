@@ -32,7 +32,8 @@ give the same verdict. Rules, each naming the item it is about:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from harness.checker.items import Items
 from harness.checker.metrics import measure
@@ -58,6 +59,7 @@ from harness.checker.verdict import (
     RETRY_STORM,
     SIDE_EFFECT_DUP,
     STUCK,
+    ItemHistory,
     Verdict,
     Violation,
     clock,
@@ -75,25 +77,27 @@ Report = Callable[[str, str], None]
 def check(
     history: DeviceHistory | Mapping[str, Any],
     ledger: Ledger | Mapping[str, Any],
-    timeline: list[NetworkEvent] | list[Mapping[str, Any]] | None = None,
-    *,
-    wire_bytes: int | None = None,
+    timeline: Sequence[NetworkEvent] | Sequence[Mapping[str, Any]] | None = None,
 ) -> Verdict:
-    """The verdict on one scenario run. ``wire_bytes`` (from the proxy) overrides the device's count."""
+    """The verdict on one scenario run."""
     if not isinstance(history, DeviceHistory):
         history = DeviceHistory.from_dict(history)
     if not isinstance(ledger, Ledger):
         ledger = Ledger.from_dict(ledger)
-    events = list(timeline or [])
-    parsed = events if all(isinstance(e, NetworkEvent) for e in events) else timeline_from_list(events)
-    network = NetworkTimeline.of(parsed)
+    network = _network(timeline)
     items = Items(history, ledger)
     violations: list[Violation] = []
     for intent in items.intents.values():
         violations += _check_intent(intent, items, history, network)
     violations += _check_status_order(items)
     violations += _check_unaccounted(items, history, network)
-    return Verdict(violations=violations, metrics=measure(history, items, network, wire_bytes))
+    return Verdict(violations=violations, metrics=measure(history, items, network))
+
+
+def _network(timeline: Sequence[NetworkEvent] | Sequence[Mapping[str, Any]] | None) -> NetworkTimeline:
+    events = list(timeline or [])
+    parsed = [event for event in events if isinstance(event, NetworkEvent)]
+    return NetworkTimeline.of(parsed if len(parsed) == len(events) else timeline_from_list(events))
 
 
 def _check_intent(intent: Intent, items: Items, history: DeviceHistory, network: NetworkTimeline) -> list[Violation]:
@@ -138,6 +142,15 @@ def _check_applied(intent: Intent, items: Items, network: NetworkTimeline, repor
             wrong = ", ".join(repr(name) for name in sorted(names, key=str))
             collected = intent.extra["signer_name"]
             report(CORRUPT, f"signer name on the server is {wrong}, the device collected {collected!r}")
+    _check_applied_online_only(intent, item, network, report)
+    if intent.kind == DOCUMENT_SEND and not item.emails:
+        report(LOST, "the send was applied but no email went to the customer")
+    if intent.kind == PAYMENT and not item.charges:
+        report(LOST, "the payment was applied but the card was never charged")
+
+
+def _check_applied_online_only(intent: Intent, item: ItemHistory, network: NetworkTimeline, report: Report) -> None:
+    """An online-only action (payment, GPS point) that took effect from the queue or offline is LEAKED."""
     if intent.online_only and intent.queued is not None:
         if intent.queued:
             report(
@@ -163,10 +176,6 @@ def _check_applied(intent: Intent, items: Items, network: NetworkTimeline, repor
                 f"GPS point recorded at {clock(at)}, inside the offline period {_period(period)}:"
                 " tracking must pause offline, yet the queued point reached the server",
             )
-    if intent.kind == DOCUMENT_SEND and not item.emails:
-        report(LOST, "the send was applied but no email went to the customer")
-    if intent.kind == PAYMENT and not item.charges:
-        report(LOST, "the payment was applied but the card was never charged")
 
 
 def _check_not_applied(
@@ -262,12 +271,10 @@ def _check_unaccounted(items: Items, history: DeviceHistory, network: NetworkTim
 
 def _refusal(attempts: tuple[Attempt, ...]) -> Attempt | None:
     """The server's final refusal of the item, if its last answered attempt was one."""
-    answered = [attempt for attempt in attempts if attempt.http_status is not None]
-    if not answered:
-        return None
-    last = answered[-1]
-    if 400 <= last.http_status < 500 and last.http_status not in RETRYABLE_4XX:
-        return last
+    for attempt in reversed(attempts):
+        status = attempt.http_status
+        if status is not None:
+            return attempt if 400 <= status < 500 and status not in RETRYABLE_4XX else None
     return None
 
 

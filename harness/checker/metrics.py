@@ -12,11 +12,12 @@ if TYPE_CHECKING:
     from harness.checker.items import Items
 
 
-def measure(history: DeviceHistory, items: Items, network: NetworkTimeline, wire_bytes: int | None) -> Metrics:
+def measure(history: DeviceHistory, items: Items, network: NetworkTimeline) -> Metrics:
     counters = history.counters
     requests = int(counters.get("requests", len(history.attempts)))
     retries = int(counters.get("retries", sum(1 for attempt in history.attempts if attempt.attempt > 1)))
-    if wire_bytes is None and ("bytes_sent" in counters or "bytes_received" in counters):
+    wire_bytes = None
+    if "bytes_sent" in counters or "bytes_received" in counters:
         wire_bytes = int(counters.get("bytes_sent", 0)) + int(counters.get("bytes_received", 0))
     payload = counters.get("payload_bytes")
     payload_bytes = None if payload is None else int(payload)

@@ -58,9 +58,10 @@ network is online.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 OUTCOMES = ("ok", "fail", "info")
 SYNC_STATES = ("offline", "syncing", "idle")
@@ -101,7 +102,7 @@ class Record:
     ALIASES: ClassVar[dict[str, str]] = {}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "") -> Any:
+    def from_dict(cls, data: object, where: str = "") -> Any:
         where = where or cls.__name__.lower()
         if not isinstance(data, Mapping):
             raise CheckerInputError(f"{where}: expected an object, got {type(data).__name__}")
@@ -310,7 +311,7 @@ class NetworkEvent(Record):
         return self.state in OFFLINE_STATES
 
 
-def timeline_from_list(events: list[Mapping[str, Any]] | None) -> list[NetworkEvent]:
+def timeline_from_list(events: Sequence[object] | None) -> list[NetworkEvent]:
     """The network timeline in time order."""
     parsed = [NetworkEvent.from_dict(event, f"timeline[{index}]") for index, event in enumerate(events or [])]
     return sorted(parsed, key=lambda event: event.at)

@@ -16,6 +16,7 @@ Two rules, each about one item's attempts in time order:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from harness.checker.model import Attempt
@@ -31,7 +32,7 @@ def retry_storm_findings(attempts: Iterable[Attempt]) -> list[str]:
     ordered = sorted(attempts, key=lambda attempt: (attempt.started_at, attempt.attempt))
     findings: list[str] = []
     run: list[float] = []  # gaps of the current run of try-later answers retried at once
-    for told, retry in zip(ordered, ordered[1:]):
+    for told, retry in itertools.pairwise(ordered):
         if told.http_status not in TRY_LATER or told.ended_at is None:
             run = []
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.checker.model import Attempt, Charge, Email, Intent, LedgerEntry
@@ -25,7 +25,7 @@ def clock(at: float | None) -> str:
     """``08:00:01.250`` (UTC): short enough for one line, precise enough to order events."""
     if at is None:
         return "?"
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
 def short(value: str | None, length: int = 12) -> str:
