@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "client": ("harness.client.command", "run the reference client (the device) with a control channel"),
     "trials": ("harness.trials.command", "SIGKILL the device or the server mid-sync, N times, and check exactly-once"),
     "detection": ("harness.runner.detection_command", "print which scenarios catch each seeded bug; --run checks it"),
+    "schema": ("harness.scenarios.vocabulary.generate", "print the scenario JSON Schema (from the registries)"),
 }
 
 __all__ = ["COMMANDS", "HarnessError", "build_parser", "main"]

@@ -1,0 +1,1 @@
+"""The scenario format's vocabularies, one registry each, and the generator of schema.json from them."""
