@@ -28,7 +28,8 @@ top-level times are ISO-8601 UTC::
                       "payload_bytes": 120000, "wire_overhead_ratio": 1.03},
           "timeline": {
             "duration_s": 6.3,
-            "network": [{"t": 0.0, "state": "online"}, {"t": 1.5, "state": "offline"}, ...],  # bands: state holds until the next entry
+            # bands: each state holds until the next entry
+            "network": [{"t": 0.0, "state": "online"}, {"t": 1.5, "state": "offline"}, ...],
             "sync_states": [{"t": 0.1, "state": "idle"}, {"t": 1.6, "state": "offline"}, ...],
             "steps": [{"t": 0.2, "label": "tech take_photo job-1"}, ...],
             "items": [

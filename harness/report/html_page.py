@@ -10,9 +10,9 @@ import re
 from html import escape
 from typing import Any
 
+from harness.report.legend import LEGEND
 from harness.report.page_style import CSS
 from harness.report.scenario import failure_lines, format_seconds, replay_command, violation_headline
-from harness.report.legend import LEGEND
 from harness.report.timeline_svg import number, timeline_svg
 
 MAX_VIOLATIONS = 100  # per scenario; the rest are counted, and all are in results.json
@@ -26,7 +26,7 @@ def e(value: Any) -> str:
 
 def render_html(results: dict[str, Any]) -> str:
     scenarios = [s for s in results.get("scenarios") or [] if isinstance(s, dict)]
-    ordered = sorted(enumerate(scenarios), key=lambda pair: (_ORDER.get(pair[1].get("verdict"), 1), pair[0]))
+    ordered = sorted(enumerate(scenarios), key=lambda pair: (_ORDER.get(str(pair[1].get("verdict")), 1), pair[0]))
     verdict, headline = _banner(scenarios)
     return "\n".join([
         "<!DOCTYPE html>",

@@ -101,7 +101,7 @@ def _states(entries: Any) -> list[tuple[float, str]]:
 
 def _duration(scenario: dict[str, Any], timeline: dict[str, Any], items: list[dict[str, Any]],
               *series: list[tuple[float, str]]) -> float:
-    times = [t for entries in series for t, _ in entries]
+    times: list[float | None] = [t for entries in series for t, _ in entries]
     for item in items:
         times += [number(item.get("accepted_t")), number(item.get("acknowledged_t"))]
         for attempt in item.get("attempts") or []:

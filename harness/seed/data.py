@@ -45,7 +45,8 @@ class CompanyData:
     jobs: list[Job]
 
 
-def make_company(seed: int, technicians: list[str], jobs_per_technician: int = 3, day: date | None = None) -> CompanyData:
+def make_company(seed: int, technicians: list[str], jobs_per_technician: int = 3,
+                 day: date | None = None) -> CompanyData:
     """Customers and today's jobs for each technician; ``day`` defaults to 2026-11-25."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
