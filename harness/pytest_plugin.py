@@ -9,12 +9,15 @@
   pytest-asyncio test the same pieces the runner uses.
 
 One reference server per pytest process (per xdist worker) is shared by every scenario and
-fixture, each in its own tenant; it starts on first use and stops at the end of the session.
+fixture, each in its own tenant; it starts on first use and stops at the end of the session. The
+scenario items also share one network backend per process, set up as ``offline-harness run`` sets
+up its own (the same network seed and proxy names), so ``--harness-seed N`` replays the jitter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import os
 import tempfile
@@ -28,6 +31,7 @@ from harness.scenarios import Scenario, ScenarioError, load_scenario
 
 SUFFIXES = (".yaml", ".yml")
 _server_key = pytest.StashKey[Any]()
+_environment_key = pytest.StashKey["SessionEnvironment"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,9 +49,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    env = config.stash.get(_environment_key, None)
     server = config.stash.get(_server_key, None)
-    if server is not None:
-        server.stop()
+    try:
+        if env is not None:
+            env.close()  # before the server it uses
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -113,7 +122,7 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        result = asyncio.run(_run_one(self.scenario, self.config))
+        result = session_environment(self.config).run(self.scenario, _options(self.config))
         if not result.passed:
             raise ScenarioFailed(result)
 
@@ -126,20 +135,45 @@ class ScenarioItem(pytest.Item):
         return self.path, 0, f"scenario {self.scenario.name}: {self.scenario.description}"
 
 
-async def _run_one(scenario: Scenario, config: pytest.Config) -> Any:
-    from harness.network.control import network_backend
-    from harness.runner import Environment, run_scenario
-    from harness.runner.reference_backend import ReferenceBackend
+class SessionEnvironment:
+    """The run's environment (harness.runner.environment), opened once per pytest process (per xdist
+    worker) on first use and closed at the end of the session: one network backend, seeded as the
+    CLI's, and the process's shared reference server.
 
-    server = shared_server(config)
-    options = _options(config)
-    with tempfile.TemporaryDirectory(prefix="offline-harness-") as scratch:
-        async with network_backend(options.backend) as network:
-            backend = ReferenceBackend(server.url, server.admin_token)  # shared server: not ours to stop
-            try:
-                return await run_scenario(scenario, Environment(network, backend, Path(scratch)), options)
-            finally:
-                await backend.close()
+    A custom item cannot be driven by pytest-asyncio, so the environment lives in an event loop of
+    its own (an ``asyncio.Runner``) in which every scenario item runs. It is not made the current
+    event loop, so the pytest-asyncio fixtures keep theirs.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        from harness.runner import environment
+
+        self.loop = asyncio.Runner(loop_factory=asyncio.new_event_loop)
+        self.opened = contextlib.AsyncExitStack()
+        kind = config.getoption("harness_backend")
+        try:
+            self.env = self.loop.run(self.opened.enter_async_context(environment(kind, server=shared_server(config))))
+        except BaseException:
+            self.loop.close()
+            raise
+
+    def run(self, scenario: Scenario, options: Any) -> Any:
+        from harness.runner import run_scenario
+
+        return self.loop.run(run_scenario(scenario, self.env, options))
+
+    def close(self) -> None:
+        try:
+            self.loop.run(self.opened.aclose())
+        finally:
+            self.loop.close()
+
+
+def session_environment(config: pytest.Config) -> SessionEnvironment:
+    env = config.stash.get(_environment_key, None)
+    if env is None:
+        env = config.stash[_environment_key] = SessionEnvironment(config)
+    return env
 
 
 # --- fixtures for Python scenarios (pytest-asyncio tests) ---------------------------------------
@@ -154,8 +188,9 @@ if pytest_asyncio is not None:
     async def network(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         """A Toxiproxy backend (``--harness-backend``, embedded by default): ``await network.proxy(...)``."""
         from harness.network.control import network_backend
+        from harness.runner.run import NETWORK_SEED
 
-        async with network_backend(request.config.getoption("harness_backend")) as net:
+        async with network_backend(request.config.getoption("harness_backend"), seed=NETWORK_SEED) as net:
             yield net
 
     @pytest_asyncio.fixture

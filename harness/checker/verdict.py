@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.checker.model import Attempt, Charge, Email, Intent, LedgerEntry
+from harness.core.vocabulary import VIOLATION_KIND_NAMES
 
 LOST = "LOST"
 DUPLICATE = "DUPLICATE"
@@ -18,7 +19,7 @@ SIDE_EFFECT_DUP = "SIDE_EFFECT_DUP"
 STUCK = "STUCK"
 # retried sooner than the server's Retry-After, or in a storm with no backoff (harness/checker/retries.py)
 RETRY_STORM = "RETRY_STORM"
-VIOLATION_KINDS = (LOST, DUPLICATE, CORRUPT, PHANTOM, REORDERED, LEAKED, SIDE_EFFECT_DUP, STUCK, RETRY_STORM)
+VIOLATION_KINDS = VIOLATION_KIND_NAMES  # the registry, with a doc each: harness/core/vocabulary.py
 
 
 def clock(at: float | None) -> str:

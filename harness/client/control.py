@@ -16,12 +16,10 @@ from typing import Any
 
 from harness.client.device import Device
 from harness.client.errors import DeviceError, RefusedError
+from harness.core.vocabulary import MEDIA_ARGS, TECHNICIAN_ACTIONS
 
-ACTIONS = (
-    "set_status", "add_note", "take_photo", "collect_signature", "clock_in", "clock_out",
-    "send_estimate", "send_invoice", "charge_card", "report_location", "refresh_assignments",
-    "open_schedule", "open_job", "open_customer_history", "wait_idle", "wait_state", "inject_fault",
-)
+# a scenario's actions (the registry: harness/core/vocabulary.py), then what only the runner asks
+ACTIONS = (*TECHNICIAN_ACTIONS, "open_customer_history", "wait_idle", "wait_state", "inject_fault")
 VIEWS = ("state", "history")
 LINE_LIMIT = 128 * 1024 * 1024  # a base64 photo fits on one line
 
@@ -61,7 +59,7 @@ async def dispatch(device: Device, request: Any) -> dict[str, Any]:
 def _action_args(op: str, args: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``Device.<op>``: a photo or signature arrives as base64 or as a file path."""
     args = dict(args)
-    media_arg = {"take_photo": "photo", "collect_signature": "signature"}.get(op)
+    media_arg = MEDIA_ARGS.get(op)
     if media_arg and "data_b64" in args:
         try:
             args[media_arg] = base64.b64decode(args.pop("data_b64"))

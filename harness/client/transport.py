@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from harness.core.vocabulary import DEVICE_FAULT_NAMES
+
 # item ids the current request works for; bytes are shared equally between them
 current_items: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("current_items", default=())
 
@@ -127,7 +129,7 @@ class FaultyLink(httpx.AsyncBaseTransport):
     storage does to a body that TCP's 16-bit checksum lets through.
     """
 
-    FAULTS = ("corrupt_next_upload_chunk",)
+    FAULTS = DEVICE_FAULT_NAMES  # the registry: harness/core/vocabulary.py
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()

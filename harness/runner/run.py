@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.checker import check
 from harness.core.errors import HarnessError
@@ -48,6 +49,7 @@ class Environment:
     backend: BackendAdapter
     scratch: Path
     proxies_made: dict[str, int] = field(default_factory=dict)  # per scenario name and seed
+    server_db: Path | None = None  # the reference server's SQLite file, when this environment started it
 
     def proxy_name(self, scenario: str, seed: int) -> str:
         """``<scenario>-seed<seed>-<n>``: the same on every run, unique within this one."""
@@ -57,12 +59,26 @@ class Environment:
 
 
 @contextlib.asynccontextmanager
-async def environment(backend_kind: str = "embedded") -> AsyncIterator[Environment]:
+async def environment(backend_kind: str = "embedded", *, server: Any = None,
+                      killable_server: bool = False) -> AsyncIterator[Environment]:
+    """The one set-up of a run, for the CLI, the pytest plugin and the crash trials alike: a network
+    backend seeded with ``NETWORK_SEED`` and a reference server.
+
+    ``server``: an already running reference server (``harness.server.running.InProcessServer``,
+    shared with others): used, never stopped. Otherwise one is started for the block, in this
+    process, or as a child process with ``killable_server`` (a scenario or trial SIGKILLs it).
+    """
     with tempfile.TemporaryDirectory(prefix="offline-harness-") as scratch:
         async with network_backend(backend_kind, seed=NETWORK_SEED) as network:
-            backend = await ReferenceBackend.in_process(Path(scratch) / "server.db")
+            db = Path(scratch) / "server.db"
+            if server is not None:
+                backend = ReferenceBackend(server.url, server.admin_token)  # shared: not ours to stop
+            elif killable_server:
+                backend = await ReferenceBackend.child_process(db)
+            else:
+                backend = await ReferenceBackend.in_process(db)
             try:
-                yield Environment(network, backend, Path(scratch))
+                yield Environment(network, backend, Path(scratch), server_db=None if server is not None else db)
             finally:
                 await backend.close()
 
@@ -111,8 +127,9 @@ async def _run(scenario: Scenario, env: Environment, options: RunOptions, seed: 
         deadline = scenario.deadline_s * options.time_scale
         try:
             await asyncio.wait_for(run.run_steps(), deadline)
-        except asyncio.TimeoutError:
-            run.expectation_failures.append(f"the scenario did not finish its steps within its deadline of {deadline:g} s")
+        except TimeoutError:
+            run.expectation_failures.append(
+                f"the scenario did not finish its steps within its deadline of {deadline:g} s")
         await run.stop_timers()
         await _quiesce(world, max(0.5, min(QUIESCE_S * options.time_scale, deadline - recorder.now())))
         histories = {name: await device.history() for name, device in world.devices.items()}

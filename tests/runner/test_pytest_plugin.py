@@ -62,3 +62,78 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
     (pytester.path / "scenarios" / "tiny2.yaml").write_text(TINY.replace("tiny-note", "tiny-note-two"))
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", timeout=120)
     result.assert_outcomes(passed=2)
+
+
+JITTERY = """\
+name: jittery-note
+description: A note synced over a link with jitter.
+seed: 3
+setup:
+  technicians: [alice]
+  jobs:
+    - {id: job1, technician: alice}
+steps:
+  - network:
+      latency: {ms: 40, jitter: 35, direction: both}
+  - {as: alice, do: add_note, args: {job: job1, text: "over a jittery link"}}
+  - wait: {until: synced, deadline_s: 10}
+  - expect: {verdict: pass, sync_state: idle}
+"""
+
+# Records every latency draw of the embedded Toxiproxy by the random source it came from, whose label
+# ("<server seed>:<proxy>:<connection>:<direction>:<toxic>", see harness/network/toxiproxy/link.py)
+# names the connection, and writes them to draws.json at the end of the session.
+RECORD_DRAWS = """\
+import json, random
+from harness.network.toxiproxy import link
+from harness.network.toxiproxy.toxics.latency import LatencyToxic
+
+DRAWS = {}
+
+class Labelled(random.Random):
+    def __init__(self, label):
+        super().__init__(label)
+        self.label = label
+
+link.Link.rng_for = lambda self, toxic: Labelled(f"{self.rng_seed}:{self.direction}:{toxic}")
+real_delay = LatencyToxic.delay_ms
+
+def recording_delay(self, rng):
+    delay = real_delay(self, rng)
+    DRAWS.setdefault(rng.label, []).append(delay)
+    return delay
+
+LatencyToxic.delay_ms = recording_delay
+
+def pytest_sessionfinish(session):
+    with open("draws.json", "w") as out:
+        json.dump(DRAWS, out)
+"""
+
+
+def _first_connection_draws(pytester: pytest.Pytester, *args: str) -> tuple[str, list[int]]:
+    """Run the suite; the label and the latency draws of the first connection's upstream."""
+    import json
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
+    result.assert_outcomes(passed=1)
+    draws = json.loads((pytester.path / "draws.json").read_text())
+    upstream = {int(label.split(":")[-3]): label for label in draws if label.split(":")[-2] == "upstream"}
+    assert upstream, draws
+    first = upstream[min(upstream)]
+    return first, draws[first]
+
+
+def test_harness_seed_replays_the_jitter_of_a_scenario(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.mkdir("scenarios")
+    (pytester.path / "scenarios" / "jittery.yaml").write_text(JITTERY)
+    pytester.makeconftest(RECORD_DRAWS)
+    first = _first_connection_draws(pytester, "--harness-seed", "11")
+    again = _first_connection_draws(pytester, "--harness-seed", "11")
+    other = _first_connection_draws(pytester, "--harness-seed", "12")
+    assert first[0] == again[0] and first[1]  # the same network seed and proxy name: the same random source
+    shared = min(len(first[1]), len(again[1]))  # how many chunks a connection carries is the machine's
+    assert first[1][:shared] == again[1][:shared]
+    assert other[0] != first[0]
+    assert other[1][:shared] != first[1][:shared]
