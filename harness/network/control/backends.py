@@ -165,28 +165,37 @@ async def _start_binary(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port; another process may take that port first, so retry."""
     for attempt in range(1, attempts + 1):
-        port = free_port(host)
-        command = [binary, "-host", host, "-port", str(port)]
-        if seed is not None:
-            command += ["-seed", str(seed)]  # no effect on the real server (Shopify/toxiproxy#274)
-        log_start = log.seek(0, os.SEEK_END)
-        process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        url = f"http://{host}:{port}"
-
-        def port_taken() -> bool:
-            # The real server logs a failed API listen but keeps running (cmd/server/server.go).
-            return b"address already in use" in os.pread(log.fileno(), 1 << 16, log_start)
-
-        try:
-            await wait_for_api(url, START_TIMEOUT_S,
-                               alive=lambda: process.poll() is None and not port_taken())
-            return process, url
-        except BackendError as exc:
-            await _stop(process)
-            if attempt == attempts or not port_taken():
-                tail = os.pread(log.fileno(), 1 << 16, log_start)[-400:].decode(errors="replace")
-                raise BackendError(f"{exc}; {binary} said: {tail.strip() or '(nothing)'}") from None
+        started = await _start_binary_once(binary, host, seed, log, last=attempt == attempts)
+        if started is not None:
+            return started
     raise AssertionError("unreachable")
+
+
+async def _start_binary_once(
+    binary: str, host: str, seed: int | None, log: IO[bytes], *, last: bool
+) -> tuple[subprocess.Popen[bytes], str] | None:
+    """One start on a free port: None when another process took that port first (so: try again)."""
+    port = free_port(host)
+    command = [binary, "-host", host, "-port", str(port)]
+    if seed is not None:
+        command += ["-seed", str(seed)]  # no effect on the real server (Shopify/toxiproxy#274)
+    log_start = log.seek(0, os.SEEK_END)
+    process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    url = f"http://{host}:{port}"
+
+    def port_taken() -> bool:
+        # The real server logs a failed API listen but keeps running (cmd/server/server.go).
+        return b"address already in use" in os.pread(log.fileno(), 1 << 16, log_start)
+
+    try:
+        await wait_for_api(url, START_TIMEOUT_S, alive=lambda: process.poll() is None and not port_taken())
+    except BackendError as exc:
+        await _stop(process)
+        if last or not port_taken():
+            tail = os.pread(log.fileno(), 1 << 16, log_start)[-400:].decode(errors="replace")
+            raise BackendError(f"{exc}; {binary} said: {tail.strip() or '(nothing)'}") from None
+        return None
+    return process, url
 
 
 async def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -202,13 +211,8 @@ async def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextlib.asynccontextmanager
 async def _embedded_server(host: str, seed: int | None) -> AsyncIterator[str]:
-    try:
-        from harness.network.toxiproxy.server import EmbeddedToxiproxy
-    except ModuleNotFoundError as exc:
-        raise BackendError(
-            f"the embedded Toxiproxy server is not available ({exc}); reinstall with"
-            " `python3 -m pip install -e .`, or put toxiproxy-server on PATH, or set TOXIPROXY_URL"
-        ) from None
+    from harness.network.toxiproxy.server import EmbeddedToxiproxy
+
     async with EmbeddedToxiproxy(host, port=0, seed=seed) as server:
         yield server.url
 
