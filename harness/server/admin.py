@@ -117,10 +117,13 @@ def clear_faults(tenant_id: str, request: Request, _: Principal = Depends(requir
     return {"faults": []}
 
 
+SWITCHES_BODY = openapi.switches(BUGS)
+
+
 @router.put("/tenants/{tenant_id}/bugs", response_model=None, responses={
     **openapi.success(200, openapi.Bugs, "The tenant's switches."), **openapi.refusals(400, 401, 403, 404, 413, 422)})
 def set_bugs(tenant_id: str, request: Request,
-             switches: dict[str, StrictBool] = Body(json_schema_extra=openapi.switches(BUGS)),
+             switches: dict[str, StrictBool] = Body(json_schema_extra=SWITCHES_BODY),
              _: Principal = Depends(require_admin)) -> dict[str, Any]:
     db: Database = request.app.state.db
     tenant_or_404(db, tenant_id)

@@ -9,17 +9,29 @@ from typing import Any
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.types import Receive, Scope, Send
 
 from harness.server import admin, events, openapi, reads, tus
 from harness.server.auth import Principal, require_user
 from harness.server.cors import install_cors
 from harness.server.db import Database
-from harness.server.errors import (ApiError, describe_validation_errors, error_body, error_response,
-                                   install_error_handlers)
+from harness.server.errors import (
+    ApiError,
+    describe_validation_errors,
+    error_body,
+    error_response,
+    install_error_handlers,
+)
 from harness.server.faults import DELAY_SCOPE_KEY, FaultInjector
 from harness.server.idempotency import Executor, Hold
-from harness.server.json_body import (MAX_JSON_BODY, BodyTooLarge, limit_body, lone_surrogate_error,
-                                      lone_surrogates, parse_json)
+from harness.server.json_body import (
+    MAX_JSON_BODY,
+    BodyTooLarge,
+    limit_body,
+    lone_surrogate_error,
+    lone_surrogates,
+    parse_json,
+)
 from harness.server.mutations import MUTATIONS, Mutation
 from harness.server.upload_locks import UploadLocks
 
@@ -32,7 +44,7 @@ log = logging.getLogger(__name__)
 class ReferenceApp(FastAPI):
     """FastAPI with the fault injector outermost, where it still holds uvicorn's own ``send``."""
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         if not is_upload(scope):  # tus has its own limit (Upload-Length)
@@ -43,11 +55,11 @@ class ReferenceApp(FastAPI):
         await self.state.faults(scope, receive, send, super().__call__)
 
 
-def is_upload(scope: dict) -> bool:
+def is_upload(scope: Scope) -> bool:
     return scope["path"].startswith("/v1/uploads")
 
 
-def json_body_too_large(scope: dict) -> bool:
+def json_body_too_large(scope: Scope) -> bool:
     """By the announced Content-Length, answered before a byte of the body is read."""
     for name, value in scope.get("headers", []):
         if name == b"content-length":

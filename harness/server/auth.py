@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from fastapi import Request
 
@@ -38,7 +38,8 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
 def resolve(request: Request) -> Principal:
     token = bearer_token(request.headers)
     if token is None:
-        raise ApiError(401, "unauthorized", "missing or malformed Authorization header; send 'Authorization: Bearer <token>'")
+        raise ApiError(401, "unauthorized",
+                       "missing or malformed Authorization header; send 'Authorization: Bearer <token>'")
     if not token.isascii():  # a token is a b64token (RFC 6750 §2.1): ASCII only
         raise ApiError(401, "unauthorized", "the bearer token has non-ASCII characters; send the token as given")
     state = request.app.state

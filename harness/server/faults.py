@@ -18,9 +18,10 @@ import contextlib
 import json
 import re
 import threading
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -91,10 +92,12 @@ def parse_fault(data: Any) -> Fault:
     if isinstance(data, FaultFields):
         data = data.model_dump(exclude_unset=True)
     if not isinstance(data, dict):
-        raise ApiError(422, "validation_error", "a fault is a JSON object, e.g. {\"route\": \"POST /v1/batch\", \"action\": \"status\", \"status\": 503}")
+        raise ApiError(422, "validation_error", "a fault is a JSON object, e.g."
+                       ' {"route": "POST /v1/batch", "action": "status", "status": 503}')
     route = data.get("route", "*")
     if not isinstance(route, str) or (route != "*" and not re.match(r"^[A-Za-z*]+ /\S*$", route)):
-        raise ApiError(422, "validation_error", "route must be '*' or 'METHOD /path' (path templates like {job_id} allowed)")
+        raise ApiError(422, "validation_error",
+                       "route must be '*' or 'METHOD /path' (path templates like {job_id} allowed)")
     action = data.get("action")
     if action not in ACTIONS:
         raise ApiError(422, "validation_error", f"action must be one of {', '.join(ACTIONS)}")
@@ -271,7 +274,7 @@ def drop_connection(send: Callable) -> None:
     """
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    if transport is None:
+    if cycle is None or transport is None:
         raise ConnectionAbortedError("commit_then_fail: no transport to drop (not served by uvicorn)")
     transport.abort()
     cycle.disconnected = True

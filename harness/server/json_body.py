@@ -9,10 +9,11 @@ and the JSON answer would all fail on it. It is refused with a 422 naming the fi
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive
 
 from harness.server.errors import ApiError
 
@@ -83,14 +84,11 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"a JSON body is limited to {limit} bytes; send fewer batch items per request")
 
 
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-
-
 def limit_body(receive: Receive, limit: int = MAX_JSON_BODY) -> Receive:
     """``receive`` counting the body bytes it hands over: a chunked body has no Content-Length to check."""
     received = 0
 
-    async def receive_at_most() -> dict[str, Any]:
+    async def receive_at_most() -> Message:
         nonlocal received
         message = await receive()
         if message["type"] == "http.request":

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -180,7 +181,8 @@ def send_email(conn: sqlite3.Connection, tenant_id: str, job_id: str, doc_type: 
     row = conn.execute("SELECT c.email FROM jobs j JOIN customers c ON c.id = j.customer_id WHERE j.id = ?",
                        (job_id,)).fetchone()
     to = row["email"] if row else ""
-    conn.execute("INSERT INTO emails (tenant_id, to_addr, job_id, doc_type, item_id, sent_at) VALUES (?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT INTO emails (tenant_id, to_addr, job_id, doc_type, item_id, sent_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
                  (tenant_id, to, job_id, doc_type, item_id, utc_now()))
     return to
 

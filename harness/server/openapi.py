@@ -19,8 +19,19 @@ from pydantic import BaseModel
 
 from harness.server.faults import FAULT_STATUSES
 from harness.server.openapi_bodies import (  # noqa: F401 (the routes name them openapi.<Body>)
-    MUTATION_RESULTS, BatchResults, BugCatalogue, Bugs, CustomerHistory, Faults, Health, JobDetails, Ledger,
-    Schedule, TenantCreated, UserCreated)
+    MUTATION_RESULTS,
+    BatchResults,
+    BugCatalogue,
+    Bugs,
+    CustomerHistory,
+    Faults,
+    Health,
+    JobDetails,
+    Ledger,
+    Schedule,
+    TenantCreated,
+    UserCreated,
+)
 from harness.server.tus_wire import TUS_VERSION
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -227,7 +238,7 @@ def tus_patch(algorithms: list[str]) -> dict[str, Any]:
 
 
 CALENDAR_DATE = {"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}  # reads.py refuses anything else (422)
-MEDIA_CONTENT = {200: {"description": "The media's bytes.", "headers": {
+MEDIA_CONTENT: dict[int | str, dict[str, Any]] = {200: {"description": "The media's bytes.", "headers": {
     "X-Content-SHA256": header("sha256 of the bytes, 64 lowercase hex digits.",
                                {"type": "string", "pattern": "^[0-9a-f]{64}$"}, True)},
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}

@@ -17,7 +17,8 @@ def charge(conn: sqlite3.Connection, tenant_id: str, job_id: str, item_id: str, 
         raise ApiError(402, "card_declined", "the card was declined by the processor; ask for another card")
     charged_at = utc_now()
     cursor = conn.execute(
-        "INSERT INTO charges (tenant_id, job_id, item_id, amount_cents, card_token, charged_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO charges (tenant_id, job_id, item_id, amount_cents, card_token, charged_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         (tenant_id, job_id, item_id, amount_cents, card_token, charged_at))
     return {"id": new_id("ch"), "seq": cursor.lastrowid, "job_id": job_id, "item_id": item_id,
             "amount_cents": amount_cents, "charged_at": charged_at}

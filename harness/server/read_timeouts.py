@@ -144,12 +144,14 @@ class BoundedH11Protocol(H11Protocol):
             self.clock.server_paused(now)
         # Between two requests, uvicorn's timeout_keep_alive closes an idle connection; a later head
         # is timed from its first byte, the first one from the connection (which may send nothing).
-        timed = phase == BODY or (phase == HEAD and (self.cycle is None or self.clock.head_bytes > 0))
-        due = self.clock.deadline(phase) if timed else now + self.guard.limits.body_idle
-        if timed and now >= due:
-            self._drop(phase)
+        if phase == BODY or (phase == HEAD and (self.cycle is None or self.clock.head_bytes > 0)):
+            due = self.clock.deadline(phase)
+            if now >= due:
+                self._drop(phase)
+                return
         else:
-            self._timer = self.loop.call_later(max(due - now, 0.0), self._check)
+            due = now + self.guard.limits.body_idle
+        self._timer = self.loop.call_later(max(due - now, 0.0), self._check)
 
     def _drop(self, phase: str) -> None:
         self.guard.dropped[phase] += 1

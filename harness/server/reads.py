@@ -81,7 +81,8 @@ def customer_history(customer_id: str, request: Request, who: Principal = Depend
     with db.read() as conn:
         customer = conn.execute("SELECT * FROM customers WHERE id = ? AND tenant_id = ?",
                                 (customer_id, who.tenant_id)).fetchone()
-        visible = conn.execute(f"SELECT 1 FROM jobs WHERE {where} AND customer_id = ?", (*params, customer_id)).fetchone()
+        visible = conn.execute(f"SELECT 1 FROM jobs WHERE {where} AND customer_id = ?",
+                               (*params, customer_id)).fetchone()
         if customer is None or visible is None:
             raise ApiError(404, "customer_not_found", f"no customer {customer_id!r} is visible to this user")
         rows = conn.execute("SELECT * FROM jobs WHERE customer_id = ? ORDER BY scheduled_for DESC, id",

@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 from uvicorn.server import ServerState
 
-from harness.server.app import DEFAULT_ADMIN_TOKEN, create_app
+from harness.server.app import DEFAULT_ADMIN_TOKEN, DEFAULT_UPLOAD_TTL, create_app
 from harness.server.read_timeouts import ReadTimeouts, SlowClientGuard
 
 READY_LINE = re.compile(r"listening on (http://\S+)")
@@ -40,8 +40,11 @@ def url_of(sock: socket.socket) -> str:
 
 def make_server(app: Any, log_level: str, guard: SlowClientGuard | None = None) -> uvicorn.Server:
     """uvicorn on its h11 protocol, with the read timeouts of ``guard`` (defaults: read_timeouts.py)."""
+    # uvicorn builds each connection's protocol as http(config=..., server_state=..., app_state=...):
+    # the guard's factory serves as a class does, though Config's type names a class only.
+    factory = (guard or SlowClientGuard()).protocol
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=2,
-                            http=(guard or SlowClientGuard()).protocol)
+                            http=factory)  # type: ignore[arg-type]
     return uvicorn.Server(config)
 
 
@@ -74,7 +77,7 @@ class InProcessServer:
                  upload_ttl: float | None = None, log_level: str = "warning",
                  read_timeouts: ReadTimeouts | None = None):
         self.admin_token = admin_token
-        self.app = create_app(db, admin_token, **({"upload_ttl": upload_ttl} if upload_ttl else {}))
+        self.app = create_app(db, admin_token, upload_ttl=upload_ttl or DEFAULT_UPLOAD_TTL)
         self._sock = bind(host, 0)
         self.url = url_of(self._sock)
         self.slow_clients = SlowClientGuard(read_timeouts)  # .dropped counts the clients cut for slowness

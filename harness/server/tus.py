@@ -23,9 +23,10 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import AsyncIterator
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.requests import ClientDisconnect
@@ -104,7 +105,8 @@ def parse_metadata(header: str) -> dict[str, str]:
         try:
             metadata[key] = base64.b64decode(value.strip(), validate=True).decode() if value.strip() else ""
         except (binascii.Error, UnicodeDecodeError):
-            raise tus_error(400, "invalid_metadata", f"Upload-Metadata value of {key!r} is not base64 of UTF-8") from None
+            raise tus_error(400, "invalid_metadata",
+                            f"Upload-Metadata value of {key!r} is not base64 of UTF-8") from None
     return metadata
 
 
@@ -126,7 +128,8 @@ def find_upload(db: Database, who: Principal, upload_id: str) -> Any:
     upload = db.one("SELECT * FROM uploads WHERE id = ? AND tenant_id = ?", (upload_id, who.tenant_id))
     if upload is None or upload["state"] == "terminated" or (
             who.role == TECHNICIAN and upload["user_id"] != who.user_id):
-        raise tus_error(404, "upload_not_found", f"no upload {upload_id!r} for this user; create one with POST /v1/uploads")
+        raise tus_error(404, "upload_not_found",
+                        f"no upload {upload_id!r} for this user; create one with POST /v1/uploads")
     if upload["state"] in GONE:
         raise tus_error(410, *GONE[upload["state"]])
     return upload
@@ -251,7 +254,8 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
     algorithm, _, encoded = header.strip().partition(" ")
     if algorithm not in CHECKSUM_ALGORITHMS:
         raise tus_error(400, "checksum_algorithm_unsupported",
-                        f"Upload-Checksum algorithm {algorithm!r} unsupported; use one of {', '.join(CHECKSUM_ALGORITHMS)}")
+                        f"Upload-Checksum algorithm {algorithm!r} unsupported;"
+                        f" use one of {', '.join(CHECKSUM_ALGORITHMS)}")
     try:
         return algorithm, base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error:

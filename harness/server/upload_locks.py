@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 TAKEOVER_WAIT_SECONDS = 5.0
 
@@ -32,7 +32,7 @@ class UploadLocks:
             stop.set()
             try:
                 await asyncio.wait_for(released.wait(), TAKEOVER_WAIT_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise UploadBusy(upload_id) from None
         mine = (asyncio.Event(), asyncio.Event())
         self._holders[upload_id] = mine
