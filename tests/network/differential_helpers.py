@@ -22,7 +22,7 @@ DEVIATIONS = {
     "the real server ignores it (Shopify/toxiproxy#274).",
     "listen_error": "a listen address that cannot be opened: the real server answers 500 with Go's "
     "message; ours the same message with 409 (address in use) or 400 (not an address), because bad "
-    "API input never gets a 5xx (BRIEF).",
+    "API input never gets a 5xx (docs/PROTOCOL.md).",
     "toxicity_zero": "toxicity 0 never affects traffic in ours; the real server still arms SO_LINGER 0 "
     "for reset_peer, so connections end with RST (Shopify/toxiproxy#603).",
     "live_reset_peer": "a reset_peer added to an open connection resets it in ours; the real server arms "
