@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import IO, Any, Mapping
 
 from harness.core.errors import HarnessError
+from harness.core.vocabulary import MEDIA_ARGS
 from harness.runner import processes
 from harness.runner.adapters import DeviceRefused
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
-MEDIA_ARG = {"take_photo": "photo", "collect_signature": "signature"}
+MEDIA_ARG = MEDIA_ARGS  # the Device keyword of each action that takes media bytes
 
 
 def _device_args(action: str, args: Mapping[str, Any]) -> dict[str, Any]:

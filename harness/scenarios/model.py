@@ -9,16 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.scenarios.vocabulary.network import CONDITIONS, SWITCHES
+
 DEFAULT_SEED = 0
 DEFAULT_DEADLINE_S = 60.0
-SLOW_CLOSE_DEFAULT_MS = 1000  # `network: slow_close` without a delay (schema.json says 1 s)
-
-# Network words a step may use alone, and the conditions that take parameters.
-NETWORK_WORDS = ("offline", "online", "blackhole", "connection_reset", "slow_close", "clear")
-DEVICE_FAULTS = ("corrupt_next_upload_chunk",)  # what a device adapter's inject_fault takes
-NETWORK_CONDITIONS = (
-    "profile", "latency", "bandwidth", "cut_after", "blackhole", "connection_reset", "slow_close", "flapping",
-)
 
 
 @dataclass(frozen=True)
@@ -32,29 +26,10 @@ class NetworkCondition:
         """The same change as ``harness.network.control.Link.condition(name, **kwargs)`` takes it;
         None for ``clear`` (remove every condition), which is not a condition of its own.
         ``flapping``'s ``for_s`` is left to the runner (it removes the condition after that time)."""
-        p = self.params
-        stream = p.get("direction")
-        with_stream = {"stream": stream} if stream else {}
-        if self.name in ("offline", "online"):
+        if self.name in SWITCHES:
             return self.name, {}
-        if self.name == "profile":
-            return "profile", {"profile": p["name"], "seed": seed}
-        if self.name == "latency":
-            return "latency", {"ms": p["ms"], "jitter": p.get("jitter", 0), **with_stream}
-        if self.name == "bandwidth":
-            # kbps = kilobits/s (as network profiles are quoted); the Link takes kilobytes/s.
-            return "bandwidth", {"kb_per_s": max(1, round(p["kbps"] / 8)), **with_stream}
-        if self.name == "cut_after":
-            return "cut_after", {"nbytes": p["bytes"], **with_stream}
-        if self.name == "blackhole":
-            return "blackhole", {"stream": stream or "both"}
-        if self.name == "connection_reset":
-            return "connection_reset", {"after_ms": p.get("after_ms", 0), **with_stream}
-        if self.name == "slow_close":
-            return "slow_close", {"delay_ms": p.get("delay_ms", SLOW_CLOSE_DEFAULT_MS), **with_stream}
-        if self.name == "flapping":
-            return "flapping", {"up": p["up_s"], "down": p["down_s"], "seed": seed}
-        return None
+        kind = CONDITIONS.get(self.name)
+        return None if kind is None else kind.link(self.params, seed)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ from loader_texts import BASE
 from harness.core.errors import HarnessError
 from harness.scenarios import ScenarioError, load_scenario, parse_scenario
 from harness.scenarios.model import (
-    DEVICE_FAULTS, ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep,
+    ActionStep, CommitThenFailStep, DelayStep, DeviceFaultStep, ExpectStep, FaultStep, KillStep,
     NetworkCondition, NetworkStep, OfficeStep, RestartStep, WaitStep,
 )
 
@@ -52,14 +52,6 @@ def test_every_kind_of_step_loads_as_its_type() -> None:
     assert by_line[65] == WaitStep(seconds=2.5, line=65)
     last = scenario.steps[-1]
     assert isinstance(last, ExpectStep) and last.violations == () and last.job_status == {"job1": "in_progress"}
-
-
-def test_device_faults_the_schema_offers_are_the_ones_the_reference_client_knows() -> None:
-    from harness.client.transport import FaultyLink
-    from harness.scenarios import scenario_schema
-
-    offered = scenario_schema()["$defs"]["step"]["properties"]["device_fault"]["enum"]
-    assert tuple(offered) == DEVICE_FAULTS == FaultyLink.FAULTS
 
 
 @pytest.mark.parametrize(
