@@ -23,11 +23,12 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.scenarios import Scenario, ScenarioError, load_scenario
+if TYPE_CHECKING:
+    from harness.runner.environment import Scenario
 
 SUFFIXES = (".yaml", ".yml")
 _server_key = pytest.StashKey[Any]()
@@ -71,11 +72,10 @@ def shared_server(config: pytest.Config) -> Any:
     """The process's reference server (a uvicorn thread), started on first use."""
     server = config.stash.get(_server_key, None)
     if server is None:
-        from harness.runner.reference_backend import ADMIN_TOKEN
-        from harness.server.running import InProcessServer
+        from harness.runner.environment import shared_reference_server
 
         scratch = tempfile.mkdtemp(prefix="offline-harness-pytest-")
-        server = InProcessServer(Path(scratch) / "server.db", ADMIN_TOKEN).start()
+        server = shared_reference_server(Path(scratch) / "server.db")
         config.stash[_server_key] = server
     return server
 
@@ -95,6 +95,8 @@ class ScenarioFailed(Exception):
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Any:
+        from harness.runner.environment import load_scenario  # here: pytest starts without the runner
+
         scenario = load_scenario(os.path.relpath(self.path))  # errors then read scenarios/x.yaml:12
         item = ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
         for tag in scenario.tags:
@@ -104,6 +106,8 @@ class ScenarioFile(pytest.File):
         yield item
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from harness.runner.environment import ScenarioError
+
         if isinstance(excinfo.value, ScenarioError):
             return str(excinfo.value)  # file:line: what is wrong and how to fix it; no traceback
         return super().repr_failure(excinfo)
@@ -146,7 +150,7 @@ class SessionEnvironment:
     """
 
     def __init__(self, config: pytest.Config) -> None:
-        from harness.runner import environment
+        from harness.runner.environment import environment
 
         self.loop = asyncio.Runner(loop_factory=asyncio.new_event_loop)
         self.opened = contextlib.AsyncExitStack()
@@ -187,10 +191,9 @@ if pytest_asyncio is not None:
     @pytest_asyncio.fixture
     async def network(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         """A Toxiproxy backend (``--harness-backend``, embedded by default): ``await network.proxy(...)``."""
-        from harness.network.control import network_backend
-        from harness.runner.run import NETWORK_SEED
+        from harness.runner.environment import open_network
 
-        async with network_backend(request.config.getoption("harness_backend"), seed=NETWORK_SEED) as net:
+        async with open_network(request.config.getoption("harness_backend")) as net:
             yield net
 
     @pytest_asyncio.fixture
@@ -209,8 +212,8 @@ if pytest_asyncio is not None:
     async def office(request: pytest.FixtureRequest, reference_server: Any, network: Any) -> AsyncIterator[Any]:
         """The test's own tenant (a ``World``): technician ``alice`` with job ``job1``, a proxy in
         ``office.link``; ``office.assign(...)``, ``office.ledger()``, ``office.job_status(...)``."""
+        from harness.runner.environment import Job
         from harness.runner.world import World
-        from harness.scenarios.model import Job
 
         seed = request.config.getoption("harness_seed") or 0
         world = await World.create(reference_server, request.node.name, ("alice",), seed)

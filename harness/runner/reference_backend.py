@@ -21,6 +21,14 @@ ADMIN_TOKEN = "runner-admin-token"
 LONG_POLL_S = 10.0  # the most harness/server/events.py waits per request
 
 
+def start_shared_server(db: str | Path) -> Any:
+    """The server in a thread of this process, started now and owned by the caller (``stop()``),
+    for several event loops at once (the pytest plugin's scenarios and fixtures)."""
+    from harness.server.running import InProcessServer
+
+    return InProcessServer(db, ADMIN_TOKEN).start()
+
+
 class ReferenceBackend:
     """Talks to a running reference server; ``server`` (if given) is stopped by ``close``."""
 

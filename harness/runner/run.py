@@ -8,7 +8,7 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,11 @@ class Environment:
         return f"{base}-{self.proxies_made[base]}"
 
 
+def open_network(backend_kind: str = "embedded") -> contextlib.AbstractAsyncContextManager[Network]:
+    """A network backend seeded as every run's: the same proxy name draws the same jitter."""
+    return network_backend(backend_kind, seed=NETWORK_SEED)
+
+
 @contextlib.asynccontextmanager
 async def environment(backend_kind: str = "embedded", *, server: Any = None,
                       killable_server: bool = False) -> AsyncIterator[Environment]:
@@ -69,7 +74,7 @@ async def environment(backend_kind: str = "embedded", *, server: Any = None,
     process, or as a child process with ``killable_server`` (a scenario or trial SIGKILLs it).
     """
     with tempfile.TemporaryDirectory(prefix="offline-harness-") as scratch:
-        async with network_backend(backend_kind, seed=NETWORK_SEED) as network:
+        async with open_network(backend_kind) as network:
             db = Path(scratch) / "server.db"
             if server is not None:
                 backend = ReferenceBackend(server.url, server.admin_token)  # shared: not ours to stop
@@ -151,23 +156,32 @@ async def _quiesce(world: World, seconds: float) -> None:
 
 def _fill(result: ScenarioResult, run: ScenarioRun, verdict: dict, history: dict, recorder: Recorder,
           world: World) -> None:
+    fill_result(result, verdict, history, recorder, run.labels, world.job_name,
+                expectation_failures=run.expectation_failures, expected_kinds=run.expected_kinds())
+
+
+def fill_result(result: ScenarioResult, verdict: dict[str, Any], history: dict[str, Any], recorder: Recorder,
+                labels: dict[str, str], job_name: Callable[[str | None], str | None], *,
+                expectation_failures: list[str] | None = None, expected_kinds: Collection[str] = ()) -> None:
+    """A result's verdict, violations, metrics and timeline from the checker's ``verdict`` (its
+    ``to_dict``): it fails on a violation of a kind not expected, or on a failed expectation."""
     metrics = verdict["metrics"]
     result.violations = verdict["violations"]
-    result.expectation_failures = run.expectation_failures
+    result.expectation_failures = expectation_failures if expectation_failures is not None else []
     result.metrics = {
         "time_to_sync_s": metrics["time_to_sync_s"], "sync_times_s": metrics["sync_times_s"],
         "requests": metrics["requests"], "retries": metrics["retries"], "bytes_on_wire": metrics["bytes_on_wire"],
         "payload_bytes": metrics["payload_bytes"], "wire_overhead_ratio": metrics["wire_ratio"],
     }
-    unexpected = [v for v in result.violations if v["kind"] not in run.expected_kinds()]
-    result.verdict = FAIL if unexpected or run.expectation_failures else PASS
+    unexpected = [v for v in result.violations if v["kind"] not in expected_kinds]
+    result.verdict = FAIL if unexpected or result.expectation_failures else PASS
     result.timeline = {
         "duration_s": recorder.now(),
         "network": recorder.network_bands(),
         # several technicians: their indicators' changes merged in time order
-        "sync_states": [{"t": recorder.offset(s["at"]), "state": s["state"]} for s in history["sync_states"]],
+        "sync_states": [{"t": recorder.offset(s["at"]), "state": s["state"]} for s in history.get("sync_states", [])],
         "steps": recorder.steps,
-        "items": timeline_items(history, recorder, run.labels, world.job_name),
+        "items": timeline_items(history, recorder, labels, job_name),
     }
 
 

@@ -18,11 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT, metavar="N",
                         help=f"number of trials (default {DEFAULT_COUNT})")
     parser.add_argument("--seed", type=int, default=None, metavar="S",
-                        help="seed of the backlogs and kill points; trial k uses S+k-1 (default: a random one, printed)")
+                        help="seed of the backlogs and kill points; trial k uses S+k-1"
+                             " (default: a random one, printed)")
     parser.add_argument("--report-dir", default=None, metavar="DIR",
                         help="write results.json, junit.xml and report.html there (one scenario per trial)")
     parser.add_argument("--backend", default="embedded", metavar="KIND",
-                        help="network backend of the proxy in the path: embedded (default), binary, docker, auto, or a Toxiproxy API URL")
+                        help="network backend of the proxy in the path: embedded (default), binary, docker, auto,"
+                             " or a Toxiproxy API URL")
     parser.add_argument("--client-bug", action="append", default=[], metavar="NAME",
                         help="switch on a seeded bug of the reference client (repeatable; see harness/client/bugs.py)")
     parser.add_argument("--server-bug", action="append", default=[], metavar="NAME",
@@ -75,7 +77,8 @@ def _check_bugs(client: list[str], server: list[str]) -> None:
         raise HarnessError(f"--client-bug: {exc}") from None
     unknown = unknown_bugs(server)
     if unknown:
-        raise HarnessError(f"--server-bug: unknown server bug(s) {', '.join(unknown)}; expected some of {', '.join(BUGS)}")
+        raise HarnessError(f"--server-bug: unknown server bug(s) {', '.join(unknown)};"
+                           f" expected some of {', '.join(BUGS)}")
 
 
 def _bugs_said(client: list[str], server: list[str]) -> str:

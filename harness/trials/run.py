@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from harness.network.control import network_backend
-from harness.runner.reference_backend import ReferenceBackend
 from harness.runner.result import RunResult, ScenarioResult
+from harness.runner.run import environment
 from harness.trials.kill_point import FALLBACK_PACE, LANDINGS, draw_kill_point
 from harness.trials.trial import TrialEnv, TrialRecord, run_trial
 
@@ -69,25 +66,21 @@ class TrialsOutcome:
 
 @contextlib.asynccontextmanager
 async def trial_env(options: TrialOptions) -> AsyncIterator[TrialEnv]:
-    with tempfile.TemporaryDirectory(prefix="offline-harness-trials-") as scratch:
-        async with network_backend(options.backend) as network:
-            db = Path(scratch) / "server.db"
-            # a server that is killed must be a child process; otherwise the faster in-process one
-            backend = await (ReferenceBackend.child_process(db) if options.kill == "server"
-                             else ReferenceBackend.in_process(db))
-            try:
-                yield TrialEnv(options.kill, network, backend, Path(scratch), options.client_bugs, options.server_bugs,
-                               options.in_flight, db)
-            finally:
-                await backend.close()
+    """The runner's environment; a server that is killed must be a child process, otherwise the
+    faster in-process one."""
+    async with environment(options.backend, killable_server=options.kill == "server") as env:
+        yield TrialEnv(options.kill, env, options.client_bugs, options.server_bugs, options.in_flight)
 
 
-async def run_trials(options: TrialOptions, on_trial: Callable[[int, TrialRecord], None] | None = None) -> TrialsOutcome:
+async def run_trials(options: TrialOptions,
+                     on_trial: Callable[[int, TrialRecord], None] | None = None) -> TrialsOutcome:
     """The calibration sync (reported to ``on_trial`` as number 0), then each trial in turn."""
     run = RunResult(options.backend, options.seed, 1.0, time.time())
     async with trial_env(options) as env:
-        run.backend = env.network.kind if env.network.kind != "url" else env.network.url
-        calibration = await _bounded(run_trial(env, "calibration", options.seed, None, FALLBACK_PACE), "calibration", options.seed)
+        network = env.environment.network
+        run.backend = network.kind if network.kind != "url" else network.url
+        calibration = await _bounded(run_trial(env, "calibration", options.seed, None, FALLBACK_PACE),
+                                     "calibration", options.seed)
         outcome = TrialsOutcome(run, calibration)
         run.scenarios.append(calibration.result)
         if on_trial:
@@ -108,7 +101,7 @@ async def run_trials(options: TrialOptions, on_trial: Callable[[int, TrialRecord
 async def _bounded(trial: Coroutine[Any, Any, TrialRecord], name: str, seed: int) -> TrialRecord:
     try:
         return await asyncio.wait_for(trial, TRIAL_TIMEOUT_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result = ScenarioResult(name, None, "crash trial", ["trial"], seed, verdict="error",
                                 error=f"the trial did not finish within {TRIAL_TIMEOUT_S:g} s")
         return TrialRecord(result)

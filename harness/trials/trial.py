@@ -9,21 +9,20 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from harness.core.errors import HarnessError
-from harness.network.control import Network
 from harness.runner.adapters import DeviceAdapter
 from harness.runner.recorder import Recorder
 from harness.runner.reference_device import InProcessDevice, ProcessDevice
 from harness.runner.result import ERROR, ScenarioResult
+from harness.runner.run import Environment
 from harness.runner.world import World
 from harness.scenarios.model import Job
 from harness.trials.backlog import JOBS, Action, make_backlog
 from harness.trials.in_flight import applied_count, device_has_work, server_committed_more
-from harness.trials.kill_point import BATCH, KillPoint, SyncPace, landing
 from harness.trials.judge import judge
+from harness.trials.kill_point import BATCH, KillPoint, SyncPace, landing
 from harness.trials.targets import DeviceTarget, KillTarget, ServerTarget
 
 TECH = "tech"
@@ -41,13 +40,10 @@ class TrialEnv:
     """What every trial of a run shares."""
 
     kill: str  # client | server
-    network: Network
-    backend: Any  # harness.runner.reference_backend.ReferenceBackend
-    scratch: Path
+    environment: Environment  # the runner's: the network backend, the server (killable for server kills), scratch
     client_bugs: tuple[str, ...] = ()
     server_bugs: tuple[str, ...] = ()
     in_flight: bool = False  # --kill-in-flight: kill on evidence of work in flight, not at the drawn time
-    server_db: Path | None = None  # the server's SQLite file (read by --kill-in-flight)
 
 
 @dataclass
@@ -84,12 +80,12 @@ async def run_trial(env: TrialEnv, name: str, seed: int, point: KillPoint | None
 
 async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPace, recorder: Recorder,
                 record: TrialRecord) -> None:
-    world = await World.create(env.backend, record.result.name, (TECH,), seed, env.server_bugs)
+    world = await World.create(env.environment.backend, record.result.name, (TECH,), seed, env.server_bugs)
     try:
         await world.add_jobs([Job(id=job, technician=TECH) for job in JOBS])
-        world.link = await env.network.proxy(f"{record.result.name}-{seed}", env.backend.url.removeprefix("http://"))
+        world.link = await env.environment.network.proxy(f"{record.result.name}-{seed}", env.environment.backend.url.removeprefix("http://"))
         factory = ProcessDevice if env.kill == "client" else InProcessDevice
-        await world.start_devices(factory, env.scratch / record.result.name, env.client_bugs)
+        await world.start_devices(factory, env.environment.scratch / record.result.name, env.client_bugs)
         device = world.devices[TECH]
         backlog = make_backlog(seed, {job: world.jobs[job].customer["name"] for job in JOBS},
                                world.jobs[JOBS[0]].amount_cents)
@@ -101,8 +97,8 @@ async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPac
         await _expect(device, "offline")
         await acts.play(backlog.paused)
         # nothing reaches the server while the link is down: the ledger the batch will add to
-        applied_before = (applied_count(env.server_db, world.tenant_id)
-                          if env.in_flight and env.kill == "server" and env.server_db else 0)
+        applied_before = (applied_count(env.environment.server_db, world.tenant_id)
+                          if env.in_flight and env.kill == "server" and env.environment.server_db else 0)
         await world.link.latency(LATENCY_MS, stream="both").apply()
         await world.link.bandwidth(UPLINK_KB_S, stream="upstream").apply()
         await world.link.set_enabled(True)
@@ -125,7 +121,7 @@ async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPac
         await device.close()
         world.devices.clear()
         ledger = await world.ledger()
-        await judge(env.backend.url, world, history, ledger, recorder, record.acknowledged, record.result)
+        await judge(env.environment.backend.url, world, history, ledger, recorder, record.acknowledged, record.result)
         record.items = len(history.get("intents", []))
         if killed_at is None:
             record.pace = SyncPace.of(history, sync_started)
@@ -140,7 +136,7 @@ async def _play(env: TrialEnv, seed: int, point: KillPoint | None, pace: SyncPac
 async def _kill_at(env: TrialEnv, device: DeviceAdapter, point: KillPoint, delay_s: float, media_items: int,
                   recorder: Recorder) -> float:
     """Wait for the drawn point (the device shows "syncing" now), SIGKILL, restart; the kill's epoch time."""
-    target: KillTarget = DeviceTarget(device) if env.kill == "client" else ServerTarget(env.backend)
+    target: KillTarget = DeviceTarget(device) if env.kill == "client" else ServerTarget(env.environment.backend)
     if point.phase != BATCH:
         await _batch_settled(device, media_items)
         recorder.step("batch settled, uploads begin")
@@ -152,10 +148,10 @@ async def _kill_in_flight(env: TrialEnv, device: DeviceAdapter, tenant_id: str, 
                           recorder: Recorder, record: TrialRecord) -> float:
     """``--kill-in-flight``: SIGKILL once the evidence shows work in flight (see in_flight.py), restart."""
     if env.kill == "server":
-        if env.server_db is None:
+        if env.environment.server_db is None:
             raise HarnessError("--kill-in-flight needs the server's database file")
-        target: KillTarget = ServerTarget(env.backend)
-        applied = await server_committed_more(env.server_db, tenant_id, applied_before, STATE_TIMEOUT_S)
+        target: KillTarget = ServerTarget(env.environment.backend)
+        applied = await server_committed_more(env.environment.server_db, tenant_id, applied_before, STATE_TIMEOUT_S)
         record.in_flight = f"server had committed {applied - applied_before} item(s) of the batch"
     else:
         target = DeviceTarget(device)

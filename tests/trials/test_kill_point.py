@@ -7,7 +7,17 @@ from typing import Any
 import pytest
 
 from harness.trials.kill_point import (
-    AFTER, BATCH, BETWEEN, MID_BATCH, MID_UPLOAD, UPLOAD, KillPoint, SyncPace, backlog_size, draw_kill_point, landing,
+    AFTER,
+    BATCH,
+    BETWEEN,
+    MID_BATCH,
+    MID_UPLOAD,
+    UPLOAD,
+    KillPoint,
+    SyncPace,
+    backlog_size,
+    draw_kill_point,
+    landing,
 )
 
 T0 = 1_800_000_000.0  # epoch seconds
