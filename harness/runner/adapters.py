@@ -1,14 +1,16 @@
 """The two interfaces through which the runner reaches the app under test: its device and its backend.
 
 The reference client (harness/client) and server (harness/server) are the first implementations
-(``harness.runner.reference``); a team plugs its own app in by implementing these two protocols.
+(``reference_device.py``, ``reference_backend.py``); a team plugs its own app in by implementing
+these two protocols.
 Everything is async so one event loop can drive many scenarios at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 class DeviceRefused(Exception):

@@ -1,8 +1,9 @@
 """Detection power: which catalogue scenarios catch each seeded bug, with which violation kinds.
 
 ``DETECTIONS`` is the one table (bug → scenarios → kinds); the README's table is printed from it
-(``offline-harness detection``; ``--list`` prints the catalogue) and tests/detection checks it by running each bug against its
-scenarios. A seeded bug missing from the table is a hole in the catalogue: add the scenario that catches it.
+(``offline-harness detection``; ``--list`` prints the catalogue) and tests/detection checks it by
+running each bug against its scenarios. A seeded bug missing from the table is a hole in the
+catalogue: add the scenario that catches it.
 """
 
 from __future__ import annotations

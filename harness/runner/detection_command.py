@@ -40,5 +40,6 @@ def main(args: argparse.Namespace) -> int:
             lacking = sorted(set(detection.kinds) - kinds)
             missed += bool(lacking)
             verdict = f"MISSED {', '.join(lacking)}" if lacking else "caught"
-            print(f"{detection.side} {detection.bug}: {scenario}: {verdict} (reported: {', '.join(sorted(kinds)) or 'none'})")
+            reported = ", ".join(sorted(kinds)) or "none"
+            print(f"{detection.side} {detection.bug}: {scenario}: {verdict} (reported: {reported})")
     return 1 if missed else 0

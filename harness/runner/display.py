@@ -3,7 +3,6 @@ summary table at the end (rich)."""
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from rich.console import Console

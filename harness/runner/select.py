@@ -45,4 +45,8 @@ def matches(keyword: str, scenario: Scenario) -> bool:
     except Exception as exc:  # pytest raises its ParseError here
         raise HarnessError(f"-k {keyword!r} is not a valid expression ({exc}); e.g. -k 'upload and not slow'") from None
     words = [scenario.name, Path(scenario.source or "").stem, *scenario.tags]
-    return expression.evaluate(lambda name, **_: any(name.lower() in word.lower() for word in words))
+
+    def matches(name: str, /, **_: str | int | bool | None) -> bool:
+        return any(name.lower() in word.lower() for word in words)
+
+    return expression.evaluate(matches)
