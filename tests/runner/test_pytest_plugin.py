@@ -137,3 +137,32 @@ def test_harness_seed_replays_the_jitter_of_a_scenario(pytester: pytest.Pytester
     assert first[1][:shared] == again[1][:shared]
     assert other[0] != first[0]
     assert other[1][:shared] != first[1][:shared]
+
+
+COUNT_NETWORK_SERVERS = """\
+from harness.network.toxiproxy.server import EmbeddedToxiproxy
+
+STARTED = []
+real_enter = EmbeddedToxiproxy.__aenter__
+
+async def counting_enter(self):
+    STARTED.append(self)
+    return await real_enter(self)
+
+EmbeddedToxiproxy.__aenter__ = counting_enter
+
+def pytest_sessionfinish(session):
+    with open("network_servers.txt", "w") as out:
+        out.write(str(len(STARTED)))
+"""
+
+
+def test_the_scenarios_of_a_session_share_one_network_backend(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.mkdir("scenarios")
+    for name in ("tiny-note", "tiny-note-two", "tiny-note-three"):
+        (pytester.path / "scenarios" / f"{name}.yaml").write_text(TINY.replace("tiny-note", name))
+    pytester.makeconftest(COUNT_NETWORK_SERVERS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(passed=3)
+    assert (pytester.path / "network_servers.txt").read_text() == "1"
