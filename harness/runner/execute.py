@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,26 +52,10 @@ class ScenarioRun:
             await self.run_step(step, index)
 
     async def run_step(self, step: Step, index: int) -> None:
-        if isinstance(step, NetworkStep):
-            await self.network(step)
-        elif isinstance(step, ActionStep):
-            await self.act(step, index)
-        elif isinstance(step, OfficeStep):
-            await self.office(step, index)
-        elif isinstance(step, (FaultStep, CommitThenFailStep, DelayStep)):
-            await self.fault(step)
-        elif isinstance(step, KillStep):
-            await self.kill(step)
-        elif isinstance(step, RestartStep):
-            await self.restart(step)
-        elif isinstance(step, DeviceFaultStep):
-            await self.device_fault(step)
-        elif isinstance(step, WaitStep):
-            await self.wait(step)
-        elif isinstance(step, ExpectStep):
-            await self.expect(step)
-        else:
+        run = next((STEP_RUNS[kind] for kind in type(step).__mro__ if kind in STEP_RUNS), None)
+        if run is None:
             raise HarnessError(f"line {step.line}: the runner does not know the step {type(step).__name__}")
+        await run(self, step, index)
 
     # --- network -----------------------------------------------------------------------
     async def network(self, step: NetworkStep) -> None:
@@ -352,6 +337,22 @@ class ScenarioRun:
                     await condition.remove()
                 except Exception:
                     pass  # the proxy may already be gone
+
+
+# How the runner runs each kind of step (the kinds: harness/scenarios/vocabulary/steps.py).
+STEP_RUNS: dict[type[Step], Callable[[ScenarioRun, Any, int], Awaitable[None]]] = {
+    NetworkStep: lambda run, step, index: run.network(step),
+    ActionStep: ScenarioRun.act,
+    OfficeStep: ScenarioRun.office,
+    FaultStep: lambda run, step, index: run.fault(step),
+    CommitThenFailStep: lambda run, step, index: run.fault(step),
+    DelayStep: lambda run, step, index: run.fault(step),
+    KillStep: lambda run, step, index: run.kill(step),
+    RestartStep: lambda run, step, index: run.restart(step),
+    DeviceFaultStep: lambda run, step, index: run.device_fault(step),
+    WaitStep: lambda run, step, index: run.wait(step),
+    ExpectStep: lambda run, step, index: run.expect(step),
+}
 
 
 def _named(values: dict[str, Any]) -> str:

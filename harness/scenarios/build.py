@@ -1,30 +1,12 @@
-"""From validated scenario data to the typed Scenario (lines kept on every step)."""
+"""From validated scenario data to the typed Scenario (lines kept on every step); each kind of step is
+built by its entry in harness/scenarios/vocabulary/steps.py."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from harness.scenarios.model import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_SEED,
-    ActionStep,
-    Bugs,
-    CommitThenFailStep,
-    DelayStep,
-    DeviceFaultStep,
-    ExpectStep,
-    FaultStep,
-    Job,
-    KillStep,
-    NetworkCondition,
-    NetworkStep,
-    OfficeStep,
-    RestartStep,
-    Scenario,
-    Setup,
-    Step,
-    WaitStep,
-)
+from harness.scenarios.model import DEFAULT_DEADLINE_S, DEFAULT_SEED, Bugs, Job, NetworkStep, Scenario, Setup, Step
+from harness.scenarios.vocabulary.steps import STEP_KINDS, network_conditions
 from harness.scenarios.yaml_marks import Marks
 
 
@@ -64,45 +46,8 @@ def build_scenario(data: dict[str, Any], marks: Marks, source: str | None) -> Sc
     )
 
 
-def network_conditions(value: str | dict[str, Any]) -> tuple[NetworkCondition, ...]:
-    if isinstance(value, str):
-        return (NetworkCondition(value),)
-    return tuple(
-        NetworkCondition("profile", {"name": params}) if name == "profile" else NetworkCondition(name, dict(params))
-        for name, params in value.items()
-    )
-
-
-def _wait(value: Any, common: dict[str, Any]) -> WaitStep:
-    if isinstance(value, dict):
-        return WaitStep(until=value["until"], deadline_s=value.get("deadline_s"), item=value.get("item"),
-                        nbytes=value.get("bytes"), **common)
-    return WaitStep(seconds=float(value), **common)
-
-
-def _expect(value: dict[str, Any], common: dict[str, Any]) -> ExpectStep:
-    fields = dict(value)
-    if "violations" in fields:
-        fields["violations"] = tuple(fields["violations"])
-    return ExpectStep(**fields, **common)
-
-
 # step key -> how to build the step from (its value, the whole step, line and label)
-_BUILDERS: dict[str, Callable[[Any, dict[str, Any], dict[str, Any]], Step]] = {
-    "network": lambda value, step, common: NetworkStep(conditions=network_conditions(value), **common),
-    "as": lambda value, step, common: ActionStep(
-        technician=value, action=step["do"], args=dict(step.get("args") or {}), **common
-    ),
-    "office": lambda value, step, common: OfficeStep(action=value, args=dict(step.get("args") or {}), **common),
-    "fault": lambda value, step, common: FaultStep(**value, **common),
-    "commit_then_fail": lambda value, step, common: CommitThenFailStep(**value, **common),
-    "delay": lambda value, step, common: DelayStep(**value, **common),
-    "kill": lambda value, step, common: KillStep(target=value, **common),
-    "restart": lambda value, step, common: RestartStep(target=value, **common),
-    "device_fault": lambda value, step, common: DeviceFaultStep(fault=value, **common),
-    "wait": lambda value, step, common: _wait(value, common),
-    "expect": lambda value, step, common: _expect(value, common),
-}
+_BUILDERS = {kind.key: kind.build for kind in STEP_KINDS}
 
 
 def build_step(step: dict[str, Any], *, line: int = 0) -> Step:

@@ -5,13 +5,17 @@ knows each device fault; the scenario model maps each network condition onto the
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.client.device import Device
 from harness.client.transport import FaultyLink
 from harness.core.vocabulary import ACTIONS, DEVICE_FAULT_NAMES, TECHNICIAN_ACTIONS, VIOLATION_KIND_NAMES, Action
+from harness.scenarios.build import build_step
 from harness.scenarios.vocabulary.network import CONDITION_KINDS, NETWORK_WORDS
+from harness.scenarios.vocabulary.steps import STEP_KEYS
 
 
 @pytest.mark.parametrize("name", TECHNICIAN_ACTIONS)
@@ -37,3 +41,17 @@ def test_names_are_unique_within_each_registry() -> None:
         [kind.name for kind in CONDITION_KINDS], NETWORK_WORDS,
     ):
         assert len(set(names)) == len(names), names
+
+
+def test_the_runner_runs_every_kind_of_step() -> None:
+    from harness.runner.execute import STEP_RUNS
+
+    steps = yaml.safe_load((Path(__file__).parent / "data" / "valid_every_step.yaml").read_text())["steps"]
+    assert {key for step in steps for key in step} >= set(STEP_KEYS)  # the fixture has every kind
+    assert {type(build_step(step)) for step in steps} <= set(STEP_RUNS)
+
+
+def test_the_readme_names_every_violation_kind_in_the_registrys_order() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    named = " ".join(readme.split("Violations, each naming the item and its history:", 1)[1].split("(", 1)[0].split())
+    assert named.rstrip(", ") == ", ".join(VIOLATION_KIND_NAMES)
