@@ -56,7 +56,7 @@ def toxics_for(toxic_set: str, rate_kb: int) -> list[dict[str, object]]:
     ]
 
 
-def traffics(seconds: float) -> list[Traffic]:
+def traffics(seconds: int) -> list[Traffic]:
     return [Traffic(streams, reverse, seconds) for streams in (1, 8) for reverse in (False, True)]
 
 
@@ -115,8 +115,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--busy", action="store_true", help="keep the other core busy with a CPU hog throughout")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (the median is kept)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="seconds of each iperf3 test (after 0.5 s omitted)")
-    parser.add_argument("--budget", type=float, default=420.0, help="no new round starts after this many seconds")
+    parser.add_argument("--seconds", type=int, default=2, help="seconds of each iperf3 test (after 1 s omitted)")
+    parser.add_argument("--budget", type=float, default=480.0, help="no new round starts after this many seconds")
     parser.add_argument("--changes", type=int, default=5, help="toxic add/remove pairs timed (median kept)")
     parser.add_argument("--trips", type=int, default=100, help="round trips through the latency toxic")
     parser.add_argument("--skip-quality", action="store_true", help="throughput and toxic changes only")
@@ -131,7 +131,7 @@ def main() -> int:
         iperf_port = stack.enter_context(iperf3_server())
         apis = {name: stack.enter_context(toxiproxy(name)) for name in SERVERS}
         stack.enter_context(cpu_hog(args.busy))
-        link = max(run_iperf3(iperf_port, Traffic(streams, False, 1.0)) for streams in (1, 8))
+        link = max(run_iperf3(iperf_port, Traffic(streams, False, 1)) for streams in (1, 8))
         rate_kb = int(link * 1000 * RATE_FACTOR)
         print(f"  direct loopback {link:.0f} MB/s: the bandwidth toxic is set to {rate_kb} KB/s")
         ports = {
@@ -150,7 +150,7 @@ def main() -> int:
             print(f"  quality bars ({load_average()})", flush=True)
             for name, api in apis.items():
                 p50, p99 = latency_error(api, args.trips)
-                quality[name] = {"p50": p50, "p99": p99, "bandwidth": bandwidth_error(api, iperf_port, 4.0)}
+                quality[name] = {"p50": p50, "p99": p99, "bandwidth": bandwidth_error(api, iperf_port, 4)}
     target = 0.9 if args.busy else 1.0
     report["throughput"] = print_throughput(results, target)
     print(f"\n{'toxic change, 50 busy connections':<42}{'real ms':>9}{'emb. ms':>10}{'emb/real':>10}  target <= 2")

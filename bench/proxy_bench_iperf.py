@@ -19,8 +19,8 @@ class Traffic:
 
     streams: int
     reverse: bool  # True: iperf3 server -> client (-R), i.e. the proxy's downstream
-    seconds: float
-    omit: float = 0.5  # seconds of TCP slow start left out of the figure (-O)
+    seconds: int  # iperf3 reads -t and -O as whole seconds (0 would mean "forever")
+    omit: int = 1  # seconds of TCP slow start left out of the figure (-O)
 
     @property
     def label(self) -> str:
@@ -50,7 +50,7 @@ def run_iperf3(port: int, traffic: Traffic) -> float:
 
 
 def _run_once(port: int, traffic: Traffic) -> float:
-    argv = ["iperf3", "-c", HOST, "-p", str(port), "-J", "-t", f"{traffic.seconds:g}", "-O", f"{traffic.omit:g}"]
+    argv = ["iperf3", "-c", HOST, "-p", str(port), "-J", "-t", str(traffic.seconds), "-O", str(traffic.omit)]
     argv += ["-P", str(traffic.streams), "--connect-timeout", "5000"]
     if traffic.reverse:
         argv.append("-R")
@@ -73,7 +73,7 @@ def _run_once(port: int, traffic: Traffic) -> float:
 
 def start_iperf3(port: int, traffic: Traffic) -> subprocess.Popen[str]:
     """Start a long iperf3 test in the background (the busy connections of the toxic-change timing)."""
-    argv = ["iperf3", "-c", HOST, "-p", str(port), "-t", f"{traffic.seconds:g}", "-P", str(traffic.streams)]
+    argv = ["iperf3", "-c", HOST, "-p", str(port), "-t", str(traffic.seconds), "-P", str(traffic.streams)]
     if traffic.reverse:
         argv.append("-R")
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

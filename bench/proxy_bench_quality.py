@@ -78,7 +78,7 @@ def latency_error(api: Api, trips: int) -> tuple[float, float]:
     return statistics.median(errors), errors[max(0, int(len(errors) * 0.99) - 1)]
 
 
-def bandwidth_error(api: Api, iperf_port: int, seconds: float) -> float:
+def bandwidth_error(api: Api, iperf_port: int, seconds: int) -> float:
     """Error in % of an iperf3 download's received rate through a RATE_KB KB/s bandwidth toxic."""
     toxic = {"type": "bandwidth", "stream": "downstream", "attributes": {"rate": RATE_KB}}
     port = api.proxy("quality_bandwidth", iperf_port, [toxic])
@@ -93,7 +93,7 @@ def toxic_change_times(api: Api, iperf_port: int, repeats: int) -> tuple[float, 
     """Median seconds to add and to remove a toxic on the busy direction of 50 live iperf3 streams."""
     port = api.proxy("churn", iperf_port)
     # Long enough for slow API answers; the test is cut short once timed (its iperf3 server is its own).
-    traffic = Traffic(BUSY_CONNECTIONS, reverse=False, seconds=SETTLE_SECONDS + repeats * 5 + 5)
+    traffic = Traffic(BUSY_CONNECTIONS, reverse=False, seconds=int(SETTLE_SECONDS) + repeats * 5 + 5)
     load = start_iperf3(port, traffic)
     added, removed = [], []
     try:

@@ -223,7 +223,7 @@ async def test_bytes_in_the_fast_paths_pipe_go_through_a_toxic_added_to_a_busy_s
         (connection,) = proxy.connections
         link = connection.down
         async with asyncio.timeout(WAIT):
-            while link.pump is None or link.pump.in_pipe == 0:  # the pump holds bytes it cannot send
+            while not link.sink.blocked or link.pipe.fill == 0:  # the pipe holds bytes it cannot send
                 await asyncio.sleep(0.01)
         at_add: dict[str, int] = {}
         add_to_link = Link.add_toxic
@@ -231,7 +231,7 @@ async def test_bytes_in_the_fast_paths_pipe_go_through_a_toxic_added_to_a_busy_s
         async def add_toxic(self: Link, wrapper: Any) -> None:
             if self is link:  # the kernel's queues towards the client, in the same turn as the change
                 at_add["queued"] = _queue(link.dst, termios.TIOCOUTQ) + _queue(client, termios.FIONREAD)
-                at_add["in_pipe"] = link.pump.in_pipe if link.pump else 0
+                at_add["in_pipe"] = link.pipe.fill
             await add_to_link(self, wrapper)
 
         monkeypatch.setattr(Link, "add_toxic", add_toxic)

@@ -1,105 +1,42 @@
 """One direction of one proxied connection: socket -> chain of toxic stages -> socket.
 
-Modelled on Toxiproxy's link.go. Two modes:
+Modelled on Toxiproxy's link.go. A reader callback turns socket reads into timestamped chunks,
+each toxic runs as one task between two bounded channels, and the sink (sink.py) writes what
+leaves the last one; with no toxic the reader hands its chunks straight to the sink.
 
-* fast: while a direction has no toxic, bytes move socket to socket with ``os.splice`` through a
-  kernel pipe (zero copy, no per-chunk Python objects) from event-loop callbacks;
-* chain: a reader callback turns socket reads into timestamped chunks, each toxic runs as one
-  task between two bounded channels, and a writer task sends the chain's output.
+Where ``os.splice`` exists the bytes never enter Python: the reader splices them into the link's
+kernel pipe and a chunk only says where they are (chunks.py, byte_pipe.py); the sink splices them
+on to the destination. So a link is zero-copy with toxics too, and goes on being so once its
+toxics are removed. Only when the pipe is full while toxics hold its bytes (a long latency at a
+high rate) does the reader read into memory, up to the chain's own bounds, as Go's link does.
 
-A toxic added to a live fast link switches it to chain mode, and the bytes still in the kernel pipe
-go through the new toxic: in Go they would still be in the link's reader, ahead of every stub, so
-only what already sits in the kernel's socket buffers escapes a new toxic. Adding, updating or
-removing a toxic on a live chain interrupts the neighbouring stages (cancels their tasks, which
-hand on any chunk they hold), splices the channels and restarts them; a link that ended meanwhile
-(its connection dropped) restarts nothing.
+A toxic added to a link without toxics also takes what the sink had not written yet (in Go it would
+still be in the link's reader, ahead of every stub), so only what already sits in the kernel's
+socket buffers escapes a new toxic. Adding, updating or removing a toxic on a live chain interrupts
+the neighbouring stages (cancels their tasks, which hand on any chunk they hold), splices the
+channels and restarts them; a link that ended meanwhile (its connection dropped) restarts nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import fcntl
-import os
 import random
 import socket
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from harness.network.toxiproxy.byte_pipe import CAN_SPLICE, BytePipe
+from harness.network.toxiproxy.chunks import Channel, Chunk
+from harness.network.toxiproxy.sink import Sink
 
 if TYPE_CHECKING:
     from harness.network.toxiproxy.toxic_collection import ToxicWrapper
 
-READ_SIZE = 64 * 1024  # a read in chain mode, like Go's io.Copy buffer (32 KiB) order of size
-PIPE_SIZE = 1024 * 1024  # kernel pipe for the fast path; 1 MiB is Linux's default pipe-max-size
-CAN_SPLICE = hasattr(os, "splice")
+__all__ = ["CAN_SPLICE", "Channel", "Chunk", "Link", "Stage"]
 
-
-class Chunk:
-    """Bytes read from a socket and when (loop time), like Go's stream.StreamChunk."""
-
-    __slots__ = ("data", "time")
-
-    def __init__(self, data: bytes, time: float) -> None:
-        self.data = data
-        self.time = time
-
-
-class Channel:
-    """A bounded FIFO between two stages; ``None`` marks the end of the stream.
-
-    An item is taken or added only after the awaiting coroutine resumes, so cancelling a waiting
-    ``get``/``put`` never loses or duplicates an item. ``put_nowait`` ignores the bound (used to
-    hand on held data during an interrupt and by the socket reader, which pauses itself instead).
-    """
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = max(1, maxsize)
-        self.items: collections.deque[Chunk | None] = collections.deque()
-        self._getter: asyncio.Future[None] | None = None
-        self._putters: collections.deque[asyncio.Future[None]] = collections.deque()
-        self.on_space: Callable[[], None] | None = None
-
-    def full(self) -> bool:
-        return len(self.items) >= self.maxsize
-
-    def put_nowait(self, item: Chunk | None) -> None:
-        self.items.append(item)
-        if self._getter is not None and not self._getter.done():
-            self._getter.set_result(None)
-
-    async def put(self, item: Chunk | None) -> None:
-        while self.full():
-            waiter = asyncio.get_running_loop().create_future()
-            self._putters.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_putter()  # pass the wake-up on
-                raise
-            finally:
-                if waiter in self._putters:
-                    self._putters.remove(waiter)
-        self.put_nowait(item)
-
-    async def get(self) -> Chunk | None:
-        while not self.items:
-            self._getter = asyncio.get_running_loop().create_future()
-            await self._getter
-        item = self.items.popleft()
-        if not self.full():
-            self._wake_putter()
-            if self.on_space is not None:
-                callback, self.on_space = self.on_space, None
-                callback()
-        return item
-
-    def _wake_putter(self) -> None:
-        while self._putters:
-            waiter = self._putters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+READ_SIZE = 64 * 1024  # a read into memory, like Go's io.Copy buffer (32 KiB) order of size
+SPLICE_SIZE = 1024 * 1024  # the most one splice read takes (the pipe's room limits it too)
+MIN_ROOM = 64 * 1024  # less room than this in the pipe counts as full
+READS_PER_WAKEUP = 16  # several reads per readable event keep the per-byte overhead low
 
 
 class Stage:
@@ -165,91 +102,6 @@ class Stage:
         self.close()
 
 
-class SplicePump:
-    """The fast path: moves bytes src -> kernel pipe -> dst with os.splice, driven by callbacks."""
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, src: socket.socket, dst: socket.socket, on_end: Callable[[], None]
-    ) -> None:
-        self.loop = loop
-        self.src_fd = src.fileno()
-        self.dst_fd = dst.fileno()
-        self.on_end = on_end
-        self.pipe_r, self.pipe_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            fcntl.fcntl(self.pipe_w, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
-            pass  # keep the default 64 KiB pipe
-        self.size = fcntl.fcntl(self.pipe_w, fcntl.F_GETPIPE_SZ)
-        self.in_pipe = 0
-        self.flags = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        self.loop.add_reader(self.src_fd, self._on_readable)
-
-    def _on_readable(self) -> None:
-        for _ in range(16):  # several reads per wake-up keep the per-byte overhead low
-            try:
-                n = os.splice(self.src_fd, self.pipe_w, self.size, flags=self.flags)
-            except BlockingIOError:
-                return
-            except OSError:
-                n = 0
-            if n == 0:
-                self._end()
-                return
-            self.in_pipe += n
-            if not self._flush():
-                return
-
-    def _flush(self) -> bool:
-        while self.in_pipe:
-            try:
-                self.in_pipe -= os.splice(self.pipe_r, self.dst_fd, self.in_pipe, flags=self.flags)
-            except BlockingIOError:
-                self.loop.remove_reader(self.src_fd)
-                self.loop.add_writer(self.dst_fd, self._on_writable)
-                return False
-            except OSError:
-                self._end()
-                return False
-        return True
-
-    def _on_writable(self) -> None:
-        if self._flush():
-            self.loop.remove_writer(self.dst_fd)
-            if self.running:
-                self.loop.add_reader(self.src_fd, self._on_readable)
-
-    def _end(self) -> None:
-        self.stop()
-        self.on_end()
-
-    def stop(self) -> bytes:
-        """Stop pumping; return the bytes still in the pipe (they go first in chain mode)."""
-        if self.running:
-            self.running = False
-            self.loop.remove_reader(self.src_fd)
-            self.loop.remove_writer(self.dst_fd)
-        leftover = bytearray()
-        while self.in_pipe > 0:
-            try:
-                data = os.read(self.pipe_r, self.in_pipe)
-            except OSError:
-                break
-            if not data:
-                break
-            leftover += data
-            self.in_pipe -= len(data)
-        if self.pipe_r >= 0:
-            os.close(self.pipe_r)
-            os.close(self.pipe_w)
-            self.pipe_r = self.pipe_w = -1
-        return bytes(leftover)
-
-
 class Link:
     """One direction (upstream: client -> server, downstream: server -> client) of a connection."""
 
@@ -261,12 +113,12 @@ class Link:
         self.rng_seed = rng_seed
         self.loop = asyncio.get_running_loop()
         self.stages: list[Stage] = []
-        self.out = Channel(1)
-        self.reader_output: Channel | None = None
+        self.pipe: BytePipe | None = BytePipe() if CAN_SPLICE else None
+        self.min_room = min(MIN_ROOM, self.pipe.capacity // 2) if self.pipe is not None else 0
+        self.sink = Sink(dst, self.pipe, self._finish, self._resume_reading)
+        self.reader_output: Channel = self.sink
         self.reading = False
         self.source_ended = False
-        self.pump: SplicePump | None = None
-        self.writer: asyncio.Task[None] | None = None
         self.finished = False
 
     def rng_for(self, toxic_name: str) -> random.Random:
@@ -274,34 +126,9 @@ class Link:
 
     # Life cycle -----------------------------------------------------------------------------
     def start(self, chain: list[ToxicWrapper]) -> None:
-        if not chain and CAN_SPLICE:
-            self.pump = SplicePump(self.loop, self.src, self.dst, self._finish)
-            self.pump.start()
-            return
-        self._start_chain()
         for wrapper in chain:
             self._append_stage(wrapper)
-
-    def _start_chain(self) -> None:
-        self.reader_output = self.out
-        self.writer = self.loop.create_task(self._write_loop())
         self._resume_reading()
-
-    def _leave_fast_path(self) -> bytes:
-        """Stop the splice pump and start the chain; returns the bytes the pump read but never sent."""
-        if self.pump is None:
-            return b""
-        leftover = self.pump.stop()
-        self.pump = None
-        self._start_chain()
-        return leftover
-
-    def _feed(self, data: bytes) -> None:
-        """Hand bytes read from the source to the head of the chain, in chunks of one read."""
-        assert self.reader_output is not None
-        now = self.loop.time()
-        for offset in range(0, len(data), READ_SIZE):
-            self.reader_output.put_nowait(Chunk(data[offset : offset + READ_SIZE], now))
 
     def end_source(self) -> None:
         """The source socket is going away (the other direction closed it): end the stream.
@@ -309,40 +136,27 @@ class Link:
         What was already read still reaches the destination, as in Go where the chain drains.
         """
         self._stop_reading()
-        if self.source_ended:
-            return
-        self.source_ended = True
-        self._feed(self._leave_fast_path())
-        assert self.reader_output is not None
-        self.reader_output.put_nowait(None)
+        if not self.source_ended:
+            self.source_ended = True
+            self.reader_output.put_nowait(None)
 
     def abort(self) -> None:
         """Stop everything now (connection dropped or reset); sockets are closed by the caller."""
         self.finished = True
-        if self.pump is not None:
-            self.pump.stop()
-            self.pump = None
         self._stop_reading()
         for stage in self.stages:
             if stage.task is not None:
                 stage.task.cancel()
-        if self.writer is not None:
-            self.writer.cancel()
+        self.sink.close()
+        if self.pipe is not None:
+            self.pipe.close()
 
     def _finish(self) -> None:
         if not self.finished:
             self.finished = True
             self.connection.link_finished(self)
 
-    async def _write_loop(self) -> None:
-        try:
-            while (chunk := await self.out.get()) is not None:
-                await self.loop.sock_sendall(self.dst, chunk.data)
-        except OSError:
-            pass
-        self._finish()
-
-    # Reading in chain mode --------------------------------------------------------------------
+    # Reading ----------------------------------------------------------------------------------
     def _resume_reading(self) -> None:
         if not self.reading and not self.source_ended and not self.finished:
             self.reading = True
@@ -355,43 +169,84 @@ class Link:
                 self.loop.remove_reader(self.src.fileno())
 
     def _on_readable(self) -> None:
+        output = self.reader_output
+        pipe = self.pipe
+        for reads in range(READS_PER_WAKEUP):
+            chunk = None
+            if pipe is not None and pipe.room >= self.min_room:
+                chunk = self._splice_read(pipe)
+                if chunk is None and (self.source_ended or pipe.fill == 0):
+                    return  # no data now, or the end (handed on already)
+            if chunk is None:  # no pipe, or it is full (by bytes, or by pages: splice said EAGAIN)
+                if pipe is not None:
+                    if reads:
+                        return  # it filled in this turn: let the chain move it on first
+                    if self.sink.blocked or len(output.items) >= output.maxsize:
+                        self._pause(output)  # until the sink drains the pipe, or the chain moves
+                        return
+                chunk = self._memory_read()
+                if chunk is None:
+                    return
+            output.put_nowait(chunk)
+            if output is self.sink and output.full():
+                # The destination is full: what comes next waits in the kernel. (A stage's input
+                # may hold more than its bound while the pipe has room: those bytes cost nothing.)
+                self._pause(output)
+                return
+
+    def _splice_read(self, pipe: BytePipe) -> Chunk | None:
+        """A chunk of bytes spliced into the pipe; None if none came (EAGAIN, or the end)."""
+        try:
+            size = pipe.take_in(self.src.fileno(), min(pipe.room, SPLICE_SIZE))
+        except BlockingIOError:
+            return None
+        except OSError:
+            size = 0
+        if size == 0:
+            self._source_ended()
+            return None
+        return Chunk(None, self.loop.time(), pipe.head - size, size)
+
+    def _memory_read(self) -> Chunk | None:
         try:
             data = self.src.recv(READ_SIZE)
         except BlockingIOError:
-            return
+            return None
         except OSError:
             data = b""
-        output = self.reader_output
-        assert output is not None
         if not data:
-            self._stop_reading()
-            self.source_ended = True
-            output.put_nowait(None)
-            return
-        output.put_nowait(Chunk(data, self.loop.time()))
-        if output.full():
-            self._stop_reading()
-            output.on_space = self._resume_reading
+            self._source_ended()
+            return None
+        return Chunk(data, self.loop.time())
+
+    def _source_ended(self) -> None:
+        self._stop_reading()
+        self.source_ended = True
+        self.reader_output.put_nowait(None)
+
+    def _pause(self, output: Channel) -> None:
+        """Stop reading until the output has space again (or the sink unblocks, for the pipe)."""
+        self._stop_reading()
+        output.on_space = self._resume_reading
 
     def _set_reader_output(self, channel: Channel) -> None:
         old = self.reader_output
-        if old is not None and old.on_space is not None:
-            old.on_space = None
-            if channel.full():
-                channel.on_space = self._resume_reading
-            else:
-                self._resume_reading()
+        old.on_space = None
         self.reader_output = channel
+        self._resume_reading()  # reads on and pauses again if the new output is full too
 
     # Splicing the chain (the API changed the proxy's toxics) -------------------------------------
-    def _append_stage(self, wrapper: ToxicWrapper) -> Stage:
+    def _append_stage(self, wrapper: ToxicWrapper, first: list[Chunk | None] = ()) -> Stage:
+        """A stage at the end of the chain, writing to the sink; `first` goes into it first."""
         channel = Channel(wrapper.toxic.buffer_size)
-        stage = Stage(self, wrapper, channel, self.out)
+        channel.items.extend(first)
+        stage = Stage(self, wrapper, channel, self.sink)
         if self.stages:
             self.stages[-1].output = channel
+            self.stages.append(stage)
         else:
+            self.stages.append(stage)
             self._set_reader_output(channel)
-        self.stages.append(stage)
         stage.start()
         return stage
 
@@ -405,9 +260,7 @@ class Link:
             self._append_stage(wrapper)
             last.start()
         else:
-            leftover = self._leave_fast_path()
-            self._append_stage(wrapper)
-            self._feed(leftover)
+            self._append_stage(wrapper, self.sink.take_back())
 
     async def update_toxic(self, wrapper: ToxicWrapper, toxicity_changed: bool) -> None:
         stage = self._stage_of(wrapper)
@@ -432,11 +285,11 @@ class Link:
             return
         while stage.input.items:  # what the removed toxic had not read yet goes on unchanged
             stage.output.put_nowait(stage.input.items.popleft())
+        self.stages.remove(stage)
         if index > 0:
             self.stages[index - 1].output = stage.output
         else:
-            self._set_reader_output(stage.output)
-        self.stages.remove(stage)
+            self._set_reader_output(stage.output)  # no toxic left: reads go straight to the sink
         if previous is not None:
             previous.start()
 

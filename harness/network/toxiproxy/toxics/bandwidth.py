@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from harness.network.toxiproxy.link import Chunk
 from harness.network.toxiproxy.toxics.base import Toxic
 
 if TYPE_CHECKING:
@@ -36,11 +35,16 @@ class BandwidthToxic(Toxic):
                 continue
             bytes_per_second = self.rate * 1000
             slice_size = max(1, int(bytes_per_second * SLICE_SECONDS))
-            data = chunk.data
-            while data:
-                piece, data = data[:slice_size], data[slice_size:]
-                stage.pending = Chunk(piece + data, chunk.time)
-                due = max(due, loop.time() - LAG_SECONDS) + len(piece) / bytes_per_second
-                await asyncio.sleep(due - loop.time())
-                await stage.send(Chunk(piece, chunk.time))  # send() clears `pending`
+            while chunk is not None:
+                if len(chunk) > slice_size:
+                    piece, rest = chunk.cut(0, slice_size), chunk.cut(slice_size)
+                else:
+                    piece, rest = chunk, None
+                stage.pending = chunk
+                now = loop.time()
+                due = max(due, now - LAG_SECONDS) + len(piece) / bytes_per_second
+                if due > now:  # a rate above what the stream does never waits
+                    await asyncio.sleep(due - now)
+                await stage.send(piece)  # send() clears `pending`
+                chunk = rest
         stage.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.network.toxiproxy.link import Chunk
 from harness.network.toxiproxy.toxics.base import Toxic
 
 if TYPE_CHECKING:
@@ -31,9 +30,9 @@ class LimitDataToxic(Toxic):
             if chunk is None:
                 break
             remaining = self.bytes - state.transmitted
-            if len(chunk.data) > remaining:
-                chunk = Chunk(chunk.data[:remaining], chunk.time)
-            if chunk.data:
+            if len(chunk) > remaining:
+                chunk = chunk.cut(0, remaining)
+            if len(chunk):
                 await stage.send(chunk)
-                state.transmitted += len(chunk.data)
+                state.transmitted += len(chunk)
         stage.close()

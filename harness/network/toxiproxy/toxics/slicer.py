@@ -7,7 +7,6 @@ import asyncio
 import random
 from typing import TYPE_CHECKING
 
-from harness.network.toxiproxy.link import Chunk
 from harness.network.toxiproxy.toxics.base import Toxic
 
 if TYPE_CHECKING:
@@ -30,11 +29,11 @@ class SlicerToxic(Toxic):
 
     async def pipe(self, stage: Stage) -> None:
         while (chunk := await stage.recv()) is not None:
-            points = self.cut_points(0, len(chunk.data), stage.rng)
+            points = self.cut_points(0, len(chunk), stage.rng)
             for i in range(1, len(points), 2):
-                stage.pending = Chunk(chunk.data[points[i - 1] :], chunk.time)
-                await stage.send(Chunk(chunk.data[points[i - 1] : points[i]], chunk.time))
-                if points[i] < len(chunk.data):
-                    stage.pending = Chunk(chunk.data[points[i] :], chunk.time)
+                stage.pending = chunk.cut(points[i - 1])
+                await stage.send(chunk.cut(points[i - 1], points[i]))
+                if points[i] < len(chunk):
+                    stage.pending = chunk.cut(points[i])
                 await asyncio.sleep(self.delay / 1_000_000)
         stage.close()
