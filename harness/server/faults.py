@@ -56,7 +56,9 @@ class Fault:
         return want_method.upper() in (method.upper(), "*") and re.match(pattern, path) is not None
 
 
-ROUTE_PATTERN = r"^(\*|[A-Za-z*]+ /\S*)$"
+# Printable ASCII spelled out: `\S` differs between Python (where \x1c-\x1f are spaces) and the
+# ECMA regex of JSON Schema, so a client validating with the OpenAPI document would disagree.
+ROUTE_PATTERN = r"^(\*|[A-Za-z*]+ /[!-~]*)$"
 
 
 class FaultFields(BaseModel):
@@ -95,7 +97,7 @@ def parse_fault(data: Any) -> Fault:
         raise ApiError(422, "validation_error", "a fault is a JSON object, e.g."
                        ' {"route": "POST /v1/batch", "action": "status", "status": 503}')
     route = data.get("route", "*")
-    if not isinstance(route, str) or (route != "*" and not re.match(r"^[A-Za-z*]+ /\S*$", route)):
+    if not isinstance(route, str) or (route != "*" and not re.fullmatch(ROUTE_PATTERN, route)):
         raise ApiError(422, "validation_error",
                        "route must be '*' or 'METHOD /path' (path templates like {job_id} allowed)")
     action = data.get("action")

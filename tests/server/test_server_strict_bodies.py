@@ -57,3 +57,23 @@ def test_a_405_allows_every_method_of_its_path(seed: Seed) -> None:
     response = seed.admin.request("PATCH", f"/admin/tenants/{seed.tenant_id}/faults")
     assert response.status_code == 405
     assert response.headers["Allow"] == "DELETE, GET, POST"
+
+
+@pytest.mark.parametrize("route, taken", [
+    ("*", True),
+    ("POST /v1/batch", True),
+    ("PATCH /v1/uploads/{upload_id}", True),
+    ("GET /x\x1c", False),  # a space to Python's \s, not to JSON Schema's (ECMA) regex
+    ("GET /x\n", False),
+    ("GET /caf\u00e9", False),
+    ("GET /a b", False),
+])
+def test_a_fault_route_is_taken_exactly_when_the_documents_pattern_takes_it(
+        seed: Seed, route: str, taken: bool) -> None:
+    import jsonschema_rs  # schemathesis's validator: the regex dialect of the OpenAPI document's readers
+
+    pattern = seed.admin.get("/openapi.json").json()["components"]["schemas"]["StatusFault"]["properties"]["route"]
+    assert jsonschema_rs.is_valid({"type": "string", "pattern": pattern["pattern"]}, route) is taken
+    response = seed.admin.post(f"/admin/tenants/{seed.tenant_id}/faults",
+                               json={"route": route, "action": "status", "status": 503})
+    assert (response.status_code == 201) is taken, response.text
