@@ -131,7 +131,10 @@ async def _run(scenario: Scenario, env: Environment, options: RunOptions, seed: 
         await world.start_devices(factory, scratch / "devices", scenario.setup.bugs.client)
         deadline = scenario.deadline_s * options.time_scale
         try:
-            await asyncio.wait_for(run.run_steps(), deadline)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation (Ctrl-C)
+            # that lands as the steps finish (CPython gh-86296, fixed in 3.12).
+            async with asyncio.timeout(deadline):
+                await run.run_steps()
         except TimeoutError:
             run.expectation_failures.append(
                 f"the scenario did not finish its steps within its deadline of {deadline:g} s")
