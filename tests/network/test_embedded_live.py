@@ -228,11 +228,11 @@ async def test_bytes_in_the_fast_paths_pipe_go_through_a_toxic_added_to_a_busy_s
         at_add: dict[str, int] = {}
         add_to_link = Link.add_toxic
 
-        async def add_toxic(self: Link, wrapper: Any) -> None:
+        def add_toxic(self: Link, wrapper: Any) -> Any:
             if self is link:  # the kernel's queues towards the client, in the same turn as the change
                 at_add["queued"] = _queue(link.dst, termios.TIOCOUTQ) + _queue(client, termios.FIONREAD)
                 at_add["in_pipe"] = link.pipe.fill
-            await add_to_link(self, wrapper)
+            return add_to_link(self, wrapper)
 
         monkeypatch.setattr(Link, "add_toxic", add_toxic)
         await proxy.toxics.add_json(b'{"type": "timeout", "name": "swallow"}')  # swallows everything

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from harness.network.toxiproxy.byte_pipe import CAN_SPLICE, BytePipe
@@ -36,7 +37,9 @@ __all__ = ["CAN_SPLICE", "Channel", "Chunk", "Link", "Stage"]
 READ_SIZE = 64 * 1024  # a read into memory, like Go's io.Copy buffer (32 KiB) order of size
 SPLICE_SIZE = 1024 * 1024  # the most one splice read takes (the pipe's room limits it too)
 MIN_ROOM = 64 * 1024  # less room than this in the pipe counts as full
-READS_PER_WAKEUP = 16  # several reads per readable event keep the per-byte overhead low
+READS_PER_WAKEUP = 16  # several reads per readable event keep the per-byte overhead low,
+READ_BUDGET = 1024 * 1024  # and a link moves at most about this much per turn of the event loop,
+# so that with many busy connections every one (and the API) gets its turn soon
 
 
 class Stage:
@@ -171,6 +174,7 @@ class Link:
     def _on_readable(self) -> None:
         output = self.reader_output
         pipe = self.pipe
+        budget = READ_BUDGET
         for reads in range(READS_PER_WAKEUP):
             chunk = None
             if pipe is not None and pipe.room >= self.min_room:
@@ -193,6 +197,9 @@ class Link:
                 # may hold more than its bound while the pipe has room: those bytes cost nothing.)
                 self._pause(output)
                 return
+            budget -= chunk.size
+            if budget <= 0:
+                return  # the next turn of the loop reads on (the socket is still readable)
 
     def _splice_read(self, pipe: BytePipe) -> Chunk | None:
         """A chunk of bytes spliced into the pipe; None if none came (EAGAIN, or the end)."""
@@ -250,17 +257,22 @@ class Link:
         stage.start()
         return stage
 
-    async def add_toxic(self, wrapper: ToxicWrapper) -> None:
+    def add_toxic(self, wrapper: ToxicWrapper) -> Coroutine[Any, Any, None] | None:
+        """Add a toxic at the end of the chain: at once (None) on a link without toxics; else the
+        last stage must be interrupted first, and the coroutine returned does it all."""
         if self.finished:
-            return
-        if self.stages:
-            last = self.stages[-1]
-            if not await last.interrupt() or self.finished:
-                return  # the chain already ended, or the connection dropped meanwhile
-            self._append_stage(wrapper)
-            last.start()
-        else:
+            return None
+        if not self.stages:
             self._append_stage(wrapper, self.sink.take_back())
+            return None
+        return self._add_after_last(wrapper)
+
+    async def _add_after_last(self, wrapper: ToxicWrapper) -> None:
+        last = self.stages[-1]
+        if not await last.interrupt() or self.finished:
+            return  # the chain already ended, or the connection dropped meanwhile
+        self._append_stage(wrapper)
+        last.start()
 
     async def update_toxic(self, wrapper: ToxicWrapper, toxicity_changed: bool) -> None:
         stage = self._stage_of(wrapper)

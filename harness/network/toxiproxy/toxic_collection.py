@@ -99,7 +99,9 @@ class ToxicCollection:
             toxic.set_attributes(attributes)
             wrapper = ToxicWrapper(name, fields["type"], stream, float(fields["toxicity"]), toxic)
             self.chain[wrapper.direction].append(wrapper)
-            await asyncio.gather(*(link.add_toxic(wrapper) for link in self._links(wrapper.direction)))
+            # Links without toxics take it at once; only the others need a turn of the event loop.
+            waits = [link.add_toxic(wrapper) for link in self._links(wrapper.direction)]
+            await asyncio.gather(*(wait for wait in waits if wait is not None))
             return wrapper
 
     async def update_json(self, name: str, body: bytes) -> ToxicWrapper:
