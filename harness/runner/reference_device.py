@@ -135,9 +135,14 @@ class ProcessDevice:
                 raise
 
     async def _first_line(self) -> str:
+        assert self.process is not None and self.process.stdout is not None  # started with stdout=PIPE
+        stdout = self.process.stdout
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), START_TIMEOUT_S)  # type: ignore[union-attr]
-        except asyncio.TimeoutError:
+            # asyncio.timeout, not wait_for: 3.11's wait_for swallows a cancellation (Ctrl-C) that
+            # lands as the line arrives (CPython gh-86296), which is when a restarted device answers.
+            async with asyncio.timeout(START_TIMEOUT_S):
+                return await asyncio.to_thread(stdout.readline)
+        except TimeoutError:
             return ""
 
     async def _call(self, op: str, **args: Any) -> Any:

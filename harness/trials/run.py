@@ -100,7 +100,8 @@ async def run_trials(options: TrialOptions,
 
 async def _bounded(trial: Coroutine[Any, Any, TrialRecord], name: str, seed: int) -> TrialRecord:
     try:
-        return await asyncio.wait_for(trial, TRIAL_TIMEOUT_S)
+        async with asyncio.timeout(TRIAL_TIMEOUT_S):  # not wait_for: see runner/run.py
+            return await trial
     except TimeoutError:
         result = ScenarioResult(name, None, "crash trial", ["trial"], seed, verdict="error",
                                 error=f"the trial did not finish within {TRIAL_TIMEOUT_S:g} s")
