@@ -49,7 +49,10 @@ def toxics_for(toxic_set: str, rate_kb: int) -> list[dict[str, object]]:
     """The toxics of a configuration, on both streams (iperf3's data goes one way or the other)."""
     if toxic_set == "no toxic":
         return []
-    kind, attributes = ("latency", {"latency": 0}) if toxic_set.startswith("latency") else ("bandwidth", {"rate": rate_kb})
+    if toxic_set.startswith("latency"):
+        kind, attributes = "latency", {"latency": 0}
+    else:
+        kind, attributes = "bandwidth", {"rate": rate_kb}
     return [
         {"name": f"{kind}_{stream}", "type": kind, "stream": stream, "attributes": attributes}
         for stream in ("upstream", "downstream")
@@ -125,7 +128,8 @@ def main() -> int:
     require("iperf3", "`apt-get install -y iperf3` (Debian package iperf3)")
     require("toxiproxy-server", "run `bash .ci/run` once (it builds v2.12.0) and put its folder on PATH")
     started = time.monotonic()
-    print(f"bench_embedded_proxy: {'busy (CPU hog on the other core)' if args.busy else 'quiet'} mode; {load_average()}")
+    mode = "busy (CPU hog on the other core)" if args.busy else "quiet"
+    print(f"bench_embedded_proxy: {mode} mode; {load_average()}")
     report: dict[str, object] = {"mode": "busy" if args.busy else "quiet", "load_start": os.getloadavg()}
     with ExitStack() as stack:
         iperf_port = stack.enter_context(iperf3_server())

@@ -69,7 +69,8 @@ class Api:
 
     def proxy(self, name: str, upstream_port: int, toxics: list[dict[str, Any]] = ()) -> int:
         """Create a proxy (and its toxics) on a free port; returns the port it listens on."""
-        created = self.call("POST", "/proxies", {"name": name, "listen": f"{HOST}:0", "upstream": f"{HOST}:{upstream_port}"})
+        body = {"name": name, "listen": f"{HOST}:0", "upstream": f"{HOST}:{upstream_port}"}
+        created = self.call("POST", "/proxies", body)
         for toxic in toxics:
             self.call("POST", f"/proxies/{name}/toxics", toxic)
         return int(created["listen"].rsplit(":", 1)[1])

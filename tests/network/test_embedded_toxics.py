@@ -152,3 +152,52 @@ async def test_limit_data_passes_exactly_the_limit_then_closes() -> None:
         reader, writer = await connect(proxy_port)
         assert await read_all(reader) == b"L" * 100
         writer.close()
+
+
+class _RecordingStage:
+    """What a toxic sees of its stage: chunks in, chunks out (recorded), close."""
+
+    def __init__(self, chunks: list[object]) -> None:
+        self.inputs = list(chunks) + [None]
+        self.sent: list[object] = []
+        self.pending = None
+        self.closed = False
+
+    async def recv(self) -> object:
+        return self.inputs.pop(0)
+
+    async def send(self, chunk: object) -> None:
+        self.sent.append(chunk)
+        self.pending = None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(("rate_kb", "largest"), [(100_000, 100_000), (1_000_000, 1_000_000)])
+async def test_bandwidth_paces_a_large_read_in_pieces_as_small_as_gos_reads(rate_kb: int, largest: int) -> None:
+    """Go paces each 32 KiB read; ours can be a 1 MiB pipe's worth: it goes out in pieces of 32 KiB
+    or 1 ms of data, whichever is more, never in one burst (here: 1 ms is 100 KB, then 1 MB)."""
+    from harness.network.toxiproxy.chunks import Chunk
+    from harness.network.toxiproxy.toxics.bandwidth import BandwidthToxic
+
+    toxic = BandwidthToxic()
+    toxic.set_attributes({"rate": rate_kb})
+    stage = _RecordingStage([Chunk(None, 0.0, offset=0, size=3 << 20)])
+    await asyncio.wait_for(toxic.pipe(stage), WAIT)  # type: ignore[arg-type]
+    sizes = [len(chunk) for chunk in stage.sent]  # type: ignore[arg-type]
+    assert sum(sizes) == 3 << 20 and stage.closed
+    assert max(sizes) == largest
+    offsets = [chunk.offset for chunk in stage.sent]  # type: ignore[attr-defined]
+    assert offsets == [sum(sizes[:index]) for index in range(len(sizes))]  # in order, contiguous
+
+
+async def test_bandwidth_at_a_low_rate_lets_out_32_kib_pieces_like_go() -> None:
+    from harness.network.toxiproxy.chunks import Chunk
+    from harness.network.toxiproxy.toxics.bandwidth import GO_READ_SIZE, BandwidthToxic
+
+    toxic = BandwidthToxic()
+    toxic.set_attributes({"rate": 10_000})  # 10 MB/s: 1 ms is 10 KB, so Go's 32 KiB reads rule
+    stage = _RecordingStage([Chunk(b"b" * 200_000, 0.0)])
+    await asyncio.wait_for(toxic.pipe(stage), WAIT)  # type: ignore[arg-type]
+    assert [len(chunk) for chunk in stage.sent] == [GO_READ_SIZE] * 6 + [200_000 - 6 * GO_READ_SIZE]  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from harness.network.toxiproxy.byte_pipe import CAN_SPLICE, BytePipe
@@ -243,7 +243,7 @@ class Link:
         self._resume_reading()  # reads on and pauses again if the new output is full too
 
     # Splicing the chain (the API changed the proxy's toxics) -------------------------------------
-    def _append_stage(self, wrapper: ToxicWrapper, first: list[Chunk | None] = ()) -> Stage:
+    def _append_stage(self, wrapper: ToxicWrapper, first: Iterable[Chunk | None] = ()) -> Stage:
         """A stage at the end of the chain, writing to the sink; `first` goes into it first."""
         channel = Channel(wrapper.toxic.buffer_size)
         channel.items.extend(first)
