@@ -39,7 +39,8 @@ class ServerBusy(IperfError):
 def run_iperf3(port: int, traffic: Traffic) -> float:
     """Run iperf3 against 127.0.0.1:port (an iperf3 server, or a proxy in front of one); MB/s received.
 
-    An iperf3 server still closing the previous test answers "busy": the test is tried again.
+    An iperf3 server still closing the previous test answers "busy" (or resets the new control
+    connection, with either proxy): the test is tried again.
     """
     for attempt in range(BUSY_RETRIES):
         try:
@@ -65,7 +66,7 @@ def _run_once(port: int, traffic: Traffic) -> float:
     except json.JSONDecodeError:
         raise IperfError(f"iperf3 gave no JSON (exit {done.returncode}): {done.stderr.strip()[:300]}") from None
     if "error" in report:
-        if "busy" in report["error"]:
+        if "busy" in report["error"] or "unable to receive control message" in report["error"]:
             raise ServerBusy(report["error"])
         raise IperfError(f"iperf3: {report['error']}")
     return report["end"]["sum_received"]["bits_per_second"] / 8e6
