@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from embedded_helpers import WAIT, add_toxic, connect, create_proxy, echo, embedded, read_all, round_trip, upstream
 
-from harness.network.toxiproxy.link import Link
+from harness.network.toxiproxy.link import CAN_SPLICE, Link
 from harness.network.toxiproxy.server import EmbeddedToxiproxy
 from harness.network.toxiproxy.toxics.latency import LatencyToxic
 
@@ -205,6 +205,7 @@ def _queue(sock: socket.socket, request: int) -> int:
     return struct.unpack("i", fcntl.ioctl(sock.fileno(), request, b"\0" * 4))[0]
 
 
+@pytest.mark.skipif(not CAN_SPLICE, reason="os.splice is Linux-only: without it a link has no kernel pipe")
 async def test_bytes_in_the_fast_paths_pipe_go_through_a_toxic_added_to_a_busy_stream(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
