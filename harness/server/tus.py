@@ -62,7 +62,7 @@ router = APIRouter(prefix=UPLOADS_PREFIX, tags=["uploads (tus 1.0)"])
 
 def install(app: FastAPI) -> None:
     """What the tus routes need beside the router: the wire rules of tus_wire.py, the metadata column."""
-    app.add_middleware(TusWire, routes=router.routes)
+    app.add_middleware(TusWire)
     add_metadata_column(app.state.db)
 
 
